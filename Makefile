@@ -1,0 +1,62 @@
+# Set-up and checks. `make reproduce` and `make test` are the two commands a new user needs:
+# both create .venv when it is missing and install everything first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The Jupyter kernel that papermill runs the reproductions with, registered inside the venv.
+KERNEL := interp-reproductions
+# Read once from settings.ini, where every dependency is declared.
+NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
+STAMP := $(VENV)/.installed
+
+.PHONY: install reproduce test export check-export check-clean nbtest pytest clean-nbs kernel
+
+install: $(STAMP)
+
+$(STAMP): settings.ini setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first and by exact pin, so that nothing resolves a CUDA build on a CPU machine
+	$(BIN)/python -m pip install --quiet "$$(sed -n 's/^requirements *= *//p' settings.ini | tr ' ' '\n' | grep '^torch==')"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps $(NODEPS)
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)" >/dev/null
+	@touch $(STAMP)
+	@echo "installed into $(VENV); Jupyter kernel: $(KERNEL)"
+
+# For a conda environment made from environment.yml: the --no-deps packages and the kernel.
+conda-extras:
+	python -m pip install --no-deps $(NODEPS)
+	python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)"
+
+reproduce: install
+	@shopt -s nullglob; nbs=(paper_reproductions/*.ipynb); \
+	if [ $${#nbs[@]} -eq 0 ]; then echo "no reproduction notebooks yet in paper_reproductions/"; exit 0; fi; \
+	mkdir -p runs/cpu; status=0; \
+	for nb in "$${nbs[@]}"; do \
+	  $(BIN)/papermill -k $(KERNEL) "$$nb" "runs/cpu/$$(basename $$nb)" || status=1; \
+	done; exit $$status
+
+# helpers/ is generated from nbs/: exporting must not change what is committed.
+check-export: install
+	$(BIN)/nbdev_export
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  changed=$$(git status --porcelain -- helpers); \
+	  if [ -n "$$changed" ]; then echo "helpers/ differs from nbs/ (run nbdev_export and commit):"; echo "$$changed"; exit 1; fi; \
+	else echo "not a git checkout: export drift not checked"; fi
+
+check-clean: install
+	$(BIN)/nbdev_clean
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  changed=$$(git status --porcelain -- '*.ipynb'); \
+	  if [ -n "$$changed" ]; then echo "notebooks are not clean (run nbdev_clean and commit):"; echo "$$changed"; exit 1; fi; \
+	fi
+
+nbtest: install
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+pytest: install
+	$(BIN)/python -m pytest -q tests
+
+test: check-export check-clean nbtest pytest
