@@ -1,0 +1,46 @@
+"""Shared fixtures: tiny randomly initialised checkpoints of every architecture the papers use, saved like hub models."""
+import pytest
+import torch
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import (AutoModelForCausalLM, GemmaConfig, Gemma2Config, GPT2Config, GPTJConfig, GPTNeoXConfig,
+                          LlamaConfig, MistralConfig, PreTrainedTokenizerFast)
+
+WORDS = "<pad> <unk> <bos> the cat sat on a mat Monday Tuesday two days from is".split()
+
+# Two layers is enough to tell layers apart; widths are tiny so a forward pass takes milliseconds.
+TINY_CONFIGS = {
+    "gpt2": lambda v: GPT2Config(n_layer=3, n_embd=32, n_head=4, n_positions=64, vocab_size=v),
+    "gptj": lambda v: GPTJConfig(n_layer=3, n_embd=32, n_head=4, rotary_dim=4, n_positions=64, vocab_size=v),
+    "gpt_neox": lambda v: GPTNeoXConfig(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, intermediate_size=64, vocab_size=v),
+    "llama": lambda v: LlamaConfig(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, intermediate_size=64, vocab_size=v),
+    "mistral": lambda v: MistralConfig(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, intermediate_size=64, vocab_size=v),
+    "gemma2": lambda v: Gemma2Config(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=8, intermediate_size=64, vocab_size=v),
+}
+
+
+def word_tokenizer() -> PreTrainedTokenizerFast:
+    vocab = {w: i for i, w in enumerate(WORDS)}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>", bos_token="<bos>")
+
+
+def save_tiny(arch: str, folder) -> str:
+    torch.manual_seed(0)
+    config = TINY_CONFIGS[arch](len(WORDS))
+    config.pad_token_id, config.bos_token_id, config.eos_token_id = 0, 2, 2
+    AutoModelForCausalLM.from_config(config).save_pretrained(folder)
+    word_tokenizer().save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session", params=list(TINY_CONFIGS))
+def tiny_checkpoint(request, tmp_path_factory):
+    "A folder holding a tiny random model of one architecture and its tokenizer, written with save_pretrained."
+    return request.param, save_tiny(request.param, tmp_path_factory.mktemp(request.param))
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    "Each test gets its own activation cache, so tests never see each other's entries."
+    monkeypatch.setenv("INTERP_CACHE_DIR", str(tmp_path / "cache"))

@@ -1,0 +1,120 @@
+"""Loading models by registry name, hub id and local folder; the block accessor across architectures; bad input."""
+import pytest
+import torch
+
+from helpers.activations import SITES, collect_activations
+from helpers.models import (HubUnavailableError, block_output, complete, load_model, n_layers, d_model,
+                            single_token_id)
+
+PROMPTS = ["the cat sat on a mat", "two days from Monday is", "the cat", "a mat is the mat"]
+
+
+def test_tiny_models_of_every_architecture_give_activations_at_every_layer(tiny_checkpoint):
+    arch, folder = tiny_checkpoint
+    model = load_model(folder, device="cpu")
+    assert hf_type(model) == arch
+    layers = list(range(n_layers(model)))
+    acts = collect_activations(model, PROMPTS, layers=layers, positions=[0, -1], sites=list(SITES),
+                               batch_size=3, progress=False)
+    for site in SITES:
+        assert acts[site].shape == (len(PROMPTS), len(layers), 2, d_model(model)), (arch, site)
+        assert torch.isfinite(acts[site]).all()
+    # the residual leaving a block is the one entering the next
+    assert torch.allclose(acts["resid_post"][:, :-1], acts["resid_pre"][:, 1:], atol=1e-6)
+    # layers really differ (the accessor does not return one block for all)
+    assert not torch.allclose(acts["resid_post"][:, 0], acts["resid_post"][:, -1])
+
+
+def test_batched_equals_unbatched_on_every_architecture(tiny_checkpoint):
+    _, folder = tiny_checkpoint
+    model = load_model(folder, device="cpu")
+    kwargs = dict(layers=[0, -1], positions=[-1, -2], sites=["resid_post", "attn_out"], use_cache=False, progress=False)
+    batched = collect_activations(model, PROMPTS, batch_size=4, **kwargs)
+    alone = collect_activations(model, PROMPTS, batch_size=1, **kwargs)
+    for site in batched:
+        rel = ((batched[site] - alone[site]).norm() / alone[site].norm()).item()
+        assert rel < 1e-4, (site, rel)
+
+
+def test_block_output_matches_hugging_face_hidden_states(tiny_checkpoint):
+    "The accessor's resid_post equals transformers' own hidden_states (before the final norm) for every layer."
+    _, folder = tiny_checkpoint
+    model = load_model(folder, device="cpu")
+    ids = model.tokenizer(PROMPTS[:1], return_tensors="pt")
+    with torch.no_grad():
+        reference = model._module(**ids, output_hidden_states=True).hidden_states
+    ours = []
+    with model.trace(dict(ids)):  # a plain loop: nnsight re-runs the block's source, and a comprehension's scope is lost
+        for layer in range(n_layers(model) - 1):
+            ours.append(block_output(model, layer).save())
+    for layer, h in enumerate(ours):
+        assert torch.allclose(h, reference[layer + 1], atol=1e-5), layer
+
+
+def hf_type(model):
+    return model._module.config.model_type
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    return load_model("smollm2-135m", device="cpu")
+
+
+def test_smollm2_loads_offline_and_knows_paris(smollm2):
+    assert n_layers(smollm2) == 30 and d_model(smollm2) == 576
+    assert complete(smollm2, "The capital of France is", max_new_tokens=2).startswith(" Paris")
+
+
+def test_single_token_helpers_refuse_split_strings(smollm2):
+    assert single_token_id(smollm2.tokenizer, " Monday") > 0
+    with pytest.raises(ValueError, match="is 2 tokens"):
+        single_token_id(smollm2.tokenizer, "37")
+
+
+def test_unknown_name_lists_valid_names():
+    with pytest.raises(ValueError, match=r"Valid registry names: .*smollm2-135m"):
+        load_model("smolm2")
+
+
+def test_layer_out_of_range_says_how_many_layers(smollm2):
+    with pytest.raises(IndexError, match="has 30 layers, so use 0..29"):
+        collect_activations(smollm2, ["hello"], layers=30)
+
+
+def test_empty_prompt_list_is_refused(smollm2):
+    with pytest.raises(ValueError, match="No prompts"):
+        collect_activations(smollm2, [], layers=0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_fails_before_loading(monkeypatch):
+    import helpers.models as models
+    monkeypatch.setattr(models, "resolve_dtype", lambda *a: pytest.fail("weights were touched before the device check"))
+    with pytest.raises(RuntimeError, match="sees no CUDA device. Use device='cpu'"):
+        load_model("smollm2-135m", device="cuda")
+
+
+def test_hub_id_offline_says_network_or_local_path(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(HubUnavailableError, match="needs network access .* local folder"):
+        load_model("EleutherAI/gpt-j-6B", device="cpu")
+
+
+def test_hub_id_with_unreachable_network_fails_fast(monkeypatch):
+    import helpers.models as models
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: False)
+    with pytest.raises(HubUnavailableError, match="needs network access"):
+        load_model("meta-llama/Llama-3.1-8B", device="cpu")
+
+
+def test_folder_without_config_is_explained(tmp_path):
+    with pytest.raises(FileNotFoundError, match="holds no config.json"):
+        load_model(tmp_path, device="cpu")
+
+
+def test_bad_dtype_and_device_are_refused():
+    with pytest.raises(ValueError, match="dtype must be"):
+        load_model("smollm2-135m", device="cpu", dtype="fp8")
+    with pytest.raises(ValueError, match="Unknown device"):
+        load_model("smollm2-135m", device="gpu")

