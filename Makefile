@@ -5,12 +5,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # The Jupyter kernel that papermill runs the reproductions with, registered inside the venv.
-KERNEL := interp-reproductions
+KERNEL := $(shell sed -n 's/^jupyter_kernel *= *//p' settings.ini)
 # Read once from settings.ini, where every dependency is declared.
 NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
 STAMP := $(VENV)/.installed
 
-.PHONY: install reproduce test export check-export check-clean nbtest pytest clean-nbs kernel
+.PHONY: install conda-extras reproduce smoke test check-export check-clean nbtest pytest
 
 install: $(STAMP)
 
@@ -30,13 +30,13 @@ conda-extras:
 	python -m pip install --no-deps $(NODEPS)
 	python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)"
 
+# Every reproduction with the cpu profile; results, executed notebooks and summary.md go to runs/cpu/.
 reproduce: install
-	@shopt -s nullglob; nbs=(paper_reproductions/*.ipynb); \
-	if [ $${#nbs[@]} -eq 0 ]; then echo "no reproduction notebooks yet in paper_reproductions/"; exit 0; fi; \
-	mkdir -p runs/cpu; status=0; \
-	for nb in "$${nbs[@]}"; do \
-	  $(BIN)/papermill -k $(KERNEL) "$$nb" "runs/cpu/$$(basename $$nb)" || status=1; \
-	done; exit $$status
+	$(BIN)/python -m helpers.runner run --profile cpu
+
+# Every reproduction end to end in minutes; results in runs/smoke/.
+smoke: install
+	$(BIN)/python -m helpers.runner run --profile smoke
 
 # helpers/ is generated from nbs/: exporting must not change what is committed.
 check-export: install
@@ -59,4 +59,4 @@ nbtest: install
 pytest: install
 	$(BIN)/python -m pytest -q tests
 
-test: check-export check-clean nbtest pytest
+test: check-export check-clean nbtest pytest smoke

@@ -11,9 +11,8 @@ expected = "version description keywords author author_email lib_name lib_path l
 for key in expected:
     assert key in cfg, f"missing expected setting in settings.ini: {key}"
 
-licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
+licenses = {"apache2": "Apache-2.0", "mit": "MIT", "bsd3": "BSD-3-Clause"}  # SPDX expressions
 statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Production/Stable", "6 - Mature", "7 - Inactive"]
-lic = licenses.get(cfg["license"].lower(), (cfg["license"], None))
 
 setuptools.setup(
     name=cfg["lib_name"],
@@ -22,13 +21,13 @@ setuptools.setup(
     keywords=cfg["keywords"],
     author=cfg["author"],
     author_email=cfg["author_email"],
-    license=lic[0],
+    license=licenses.get(cfg["license"].lower(), cfg["license"]),
     classifiers=[
         "Development Status :: " + statuses[int(cfg["status"])],
         "Intended Audience :: " + cfg["audience"].title(),
         "Natural Language :: " + cfg["language"].title(),
         "Programming Language :: Python :: 3",
-    ] + (["License :: " + lic[1]] if lic[1] else []),
+    ],
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
     include_package_data=True,

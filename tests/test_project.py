@@ -58,4 +58,4 @@ def test_no_deps_packages_are_installed_and_importable_by_location():
 
 def test_papermill_kernel_is_registered_inside_the_venv():
     kernels = Path(sys.prefix) / "share" / "jupyter" / "kernels"
-    assert (kernels / "interp-reproductions" / "kernel.json").exists(), "run `make install` to register the kernel"
+    assert (kernels / settings()["jupyter_kernel"] / "kernel.json").exists(), "run `make install` to register the kernel"

@@ -1,0 +1,127 @@
+"""The papermill runner end to end, on small notebooks made for the test and cleaned by nbdev_clean."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+PARAMETERS = "seed = 0  # the seed\nn = 3  # how many numbers\nprofile = 'manual'\nresults_dir = None"
+
+WRITES_RESULTS = """\
+import time, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from helpers.results import save_figure, write_results, resolve_results_dir
+started = time.time()
+folder = resolve_results_dir(results_dir, "adds")
+total = sum(range(n)) + seed
+fig, ax = plt.subplots(); ax.plot(range(n)); save_figure(fig, "numbers", folder)
+write_results(folder, paper="A test paper", notebook="adds", profile=profile, model="none",
+              params={"seed": seed, "n": n}, metrics={"total": total}, paper_reference={"total": 3},
+              started=started, device="cpu")
+"""
+
+RAISES = 'print("before the error")\nraise RuntimeError("this notebook fails on purpose")'
+
+
+def make_notebook(path: Path, *cells: str):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+                                         *[nbformat.v4.new_code_cell(c) for c in cells]])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    subprocess.run([BIN / "nbdev_clean", "--fname", str(path)], cwd=ROOT, check=True)
+    assert nbformat.read(path, as_version=4).cells[0].metadata["tags"] == ["parameters"]
+
+
+@pytest.fixture
+def project(tmp_path):
+    nbs = tmp_path / "nbs"
+    (nbs / "profiles").mkdir(parents=True)
+    make_notebook(nbs / "adds.ipynb", WRITES_RESULTS)
+    make_notebook(nbs / "breaks.ipynb", RAISES)
+    (nbs / "profiles" / "smoke.yaml").write_text("adds:\n  n: 4\nbreaks: {}\n")
+    return nbs, tmp_path / "runs"
+
+
+def runner(nbs, out, *args):
+    cmd = [sys.executable, "-m", "helpers.runner", "run", *args, "--notebooks-dir", str(nbs),
+           "--profiles-dir", str(nbs / "profiles"), "--out", str(out)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+
+
+def test_profile_and_overrides_are_injected_into_a_cleaned_notebook(project):
+    nbs, out = project
+    done = runner(nbs, out, "adds", "--profile", "smoke", "-p", "seed=10")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "smoke" / "adds" / "results.json").read_text())
+    assert results["params"] == {"seed": 10, "n": 4}
+    assert results["metrics"]["total"] == 0 + 1 + 2 + 3 + 10
+    assert results["profile"] == "smoke" and results["figures"] == ["figures/numbers.png"]
+    assert (out / "smoke" / "adds" / "figures" / "numbers.png").stat().st_size > 0
+    assert "params_hash" in results
+
+
+@pytest.mark.parametrize("override, message", [("bogus=1", "no parameter 'bogus'"),
+                                               ("n=four", "expects int, got str"),
+                                               ("adds.seed=1.5", "expects int, got float")])
+def test_bad_parameters_are_refused_before_anything_runs(project, override, message):
+    nbs, out = project
+    done = runner(nbs, out, "--profile", "smoke", "-p", override)
+    assert done.returncode == 2 and message in done.stderr
+    assert not out.exists()  # nothing executed, nothing written
+
+
+def test_unknown_profile_is_refused(project):
+    nbs, out = project
+    done = runner(nbs, out, "--profile", "fast")
+    assert done.returncode == 2 and "Unknown profile 'fast'" in done.stderr
+
+
+def test_a_failing_notebook_keeps_its_output_and_the_others_still_run(project):
+    nbs, out = project
+    done = runner(nbs, out, "breaks", "adds", "--profile", "smoke")
+    assert done.returncode == 1
+    executed = nbformat.read(out / "smoke" / "breaks.ipynb", as_version=4)
+    outputs = [o for c in executed.cells for o in c.get("outputs", [])]
+    assert any("before the error" in o.get("text", "") for o in outputs)
+    assert any(o.get("ename") == "RuntimeError" for o in outputs)
+    assert (out / "smoke" / "adds" / "results.json").exists()
+    summary = (out / "smoke" / "summary.md").read_text()
+    assert "| breaks | failed |" in summary and "this notebook fails on purpose" in summary
+    assert "| adds | ok |" in summary and "| total | 6 | 3 |" in summary
+
+
+def test_resume_skips_finished_notebooks_and_reruns_changed_ones(project):
+    nbs, out = project
+    assert runner(nbs, out, "adds", "--profile", "smoke").returncode == 0
+    results = out / "smoke" / "adds" / "results.json"
+    first = results.stat().st_mtime_ns
+    again = runner(nbs, out, "adds", "--profile", "smoke", "--resume")
+    assert again.returncode == 0 and results.stat().st_mtime_ns == first
+    assert "| adds | skipped |" in (out / "smoke" / "summary.md").read_text()
+    changed = runner(nbs, out, "adds", "--profile", "smoke", "--resume", "-p", "n=5")
+    assert changed.returncode == 0 and results.stat().st_mtime_ns != first
+    assert json.loads(results.read_text())["params"]["n"] == 5
+
+
+def test_report_rebuilds_the_summary_from_files(project):
+    nbs, out = project
+    runner(nbs, out, "--profile", "smoke")
+    (out / "smoke" / "summary.md").unlink()
+    done = subprocess.run([sys.executable, "-m", "helpers.runner", "report", "--profile", "smoke", "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0
+    assert "| breaks | failed |" in done.stdout and "| adds | ok |" in done.stdout
+
+
+def test_list_shows_parameters_with_defaults(project):
+    nbs, _ = project
+    done = subprocess.run([sys.executable, "-m", "helpers.runner", "list", "--notebooks-dir", str(nbs),
+                           "--profile", "smoke"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0
+    assert "n = 3  [smoke: 4]  # how many numbers" in done.stdout
