@@ -16,8 +16,11 @@ def test_tiny_models_of_every_architecture_give_activations_at_every_layer(tiny_
     layers = list(range(n_layers(model)))
     acts = collect_activations(model, PROMPTS, layers=layers, positions=[0, -1], sites=list(SITES),
                                batch_size=3, progress=False)
+    config = model._module.config
+    widths = {"attn_heads": config.num_attention_heads * getattr(config, "head_dim", config.hidden_size // config.num_attention_heads),
+              "mlp_neurons": getattr(config, "intermediate_size", None) or getattr(config, "n_inner", None) or 4 * config.hidden_size}
     for site in SITES:
-        assert acts[site].shape == (len(PROMPTS), len(layers), 2, d_model(model)), (arch, site)
+        assert acts[site].shape == (len(PROMPTS), len(layers), 2, widths.get(site, d_model(model))), (arch, site)
         assert torch.isfinite(acts[site]).all()
     # the residual leaving a block is the one entering the next
     assert torch.allclose(acts["resid_post"][:, :-1], acts["resid_pre"][:, 1:], atol=1e-6)
