@@ -2,7 +2,7 @@
 import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import (AutoModelForCausalLM, GemmaConfig, Gemma2Config, GPT2Config, GPTJConfig, GPTNeoXConfig,
+from transformers import (AutoModelForCausalLM, Gemma2Config, GPT2Config, GPTJConfig, GPTNeoXConfig,
                           LlamaConfig, MistralConfig, PreTrainedTokenizerFast)
 
 WORDS = "<pad> <unk> <bos> the cat sat on a mat Monday Tuesday two days from is".split()

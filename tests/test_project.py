@@ -1,7 +1,6 @@
 """Project conventions that no notebook checks: cleaning keeps papermill's tag, dependencies agree across files."""
 import configparser
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
