@@ -54,7 +54,8 @@ check-clean: install
 	fi
 
 nbtest: install
-	$(BIN)/nbdev_test --n_workers 2 --timing
+	# two notebooks at a time, one thread each: two torch processes with two threads each on two cores slow each other down several times
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 
 pytest: install
 	$(BIN)/python -m pytest -q tests
