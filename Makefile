@@ -14,10 +14,10 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
+# torch is installed first, by its exact pin, so that nothing resolves a CUDA build on a CPU machine.
 $(STAMP): settings.ini setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch first and by exact pin, so that nothing resolves a CUDA build on a CPU machine
 	$(BIN)/python -m pip install --quiet "$$(sed -n 's/^requirements *= *//p' settings.ini | tr ' ' '\n' | grep '^torch==')"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m pip install --quiet --no-deps $(NODEPS)
@@ -53,8 +53,9 @@ check-clean: install
 	  if [ -n "$$changed" ]; then echo "notebooks are not clean (run nbdev_clean and commit):"; echo "$$changed"; exit 1; fi; \
 	fi
 
+# Two notebooks at a time, one torch thread each: two processes with two threads each on two cores
+# slow each other down several times.
 nbtest: install
-	# two notebooks at a time, one thread each: two torch processes with two threads each on two cores slow each other down several times
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 
 pytest: install
