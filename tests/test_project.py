@@ -1,5 +1,4 @@
 """Project conventions that no notebook checks: cleaning keeps papermill's tag, dependencies agree across files."""
-import configparser
 import re
 import subprocess
 import sys
@@ -12,10 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def settings():
-    config = configparser.ConfigParser(delimiters=["="])
-    config.read(ROOT / "settings.ini")
-    return config["DEFAULT"]
+from helpers.core import project_setting
 
 
 def test_nbdev_clean_keeps_the_papermill_parameters_tag(tmp_path):
@@ -42,7 +38,7 @@ def test_environment_yml_matches_settings_ini():
     assert env["channels"] == ["conda-forge", "nodefaults"]
     listed = {re.split(r"[<>=!~ ]", d)[0].lower() for d in env["dependencies"] if isinstance(d, str)}
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    missing = {conda_names.get(n, n) for n in requirement_names(settings()["requirements"])} - listed
+    missing = {conda_names.get(n, n) for n in requirement_names(project_setting("requirements"))} - listed
     pip_names = {re.split(r"[<>=!~ ]", p)[0].lower() for p in pip}
     assert not (missing - pip_names), f"in settings.ini but not in environment.yml: {sorted(missing - pip_names)}"
     assert "-e ." in pip
@@ -57,4 +53,4 @@ def test_no_deps_packages_are_installed_and_importable_by_location():
 
 def test_papermill_kernel_is_registered_inside_the_venv():
     kernels = Path(sys.prefix) / "share" / "jupyter" / "kernels"
-    assert (kernels / settings()["jupyter_kernel"] / "kernel.json").exists(), "run `make install` to register the kernel"
+    assert (kernels / project_setting("jupyter_kernel") / "kernel.json").exists(), "run `make install` to register the kernel"
