@@ -61,25 +61,30 @@ def patched_logits(model,  # an nnsight-wrapped model
     for p in patches: p.check(model, len(prompts))
     patches = sorted(patches, key=lambda p: p.order(n_layers(model)))
     device, dtype = hf_module(model).device, hf_module(model).dtype
-    out = []
-    for start in range(0, len(token_ids), batch_size):
-        chunk = token_ids[start:start + batch_size]
-        ids, mask, last = pad_right(chunk, model.tokenizer.pad_token_id or 0)
-        rows, last = torch.arange(len(chunk), device=device), last.to(device)
-        with model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}):
+    # Batches of similar length, and logits only at each prompt's last position (the unembedding of every
+    # position would cost more than the model itself for small models with large vocabularies).
+    order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
+    out = torch.empty(0)
+    for start in range(0, len(order), batch_size):
+        picked = order[start:start + batch_size]
+        ids, mask, last = pad_right([token_ids[i] for i in picked], model.tokenizer.pad_token_id or 0)
+        kept, slot = torch.unique(last, return_inverse=True)
+        rows, last = torch.arange(len(picked), device=device), last.to(device)
+        with model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}, logits_to_keep=kept.to(device)):
             for p in patches:
                 h = p.target(model)
                 cols = last + 1 + p.position if p.position < 0 else torch.full_like(last, p.position)
-                values = p.values[start:start + len(chunk)].to(device=device, dtype=dtype)
+                values = p.values[picked].to(device=device, dtype=dtype)
                 if p.columns is not None:
                     index = p.columns.to(device)
                     current = h[rows, cols][:, index]
                     h[rows[:, None], cols[:, None], index[None]] = current + values[:, index] if p.add else values[:, index]
                 else:
                     h[rows, cols] = h[rows, cols] + values if p.add else values
-            logits = model.output.logits[rows, last].save()
-        out.append(logits.float().cpu())
-    return torch.cat(out)
+            logits = model.output.logits[rows, slot.to(device)].save()
+        if not len(out): out = torch.empty(len(order), logits.shape[-1])
+        out[picked] = logits.float().cpu()
+    return out
 
 # %% ../nbs/06_patching.ipynb #e342dc69
 def logit_difference(patched: torch.Tensor, clean: torch.Tensor, answer_ids) -> torch.Tensor:
