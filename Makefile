@@ -10,7 +10,7 @@ KERNEL := $(shell sed -n 's/^jupyter_kernel *= *//p' settings.ini)
 NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
 STAMP := $(VENV)/.installed
 
-.PHONY: install conda-extras reproduce smoke test check-export check-clean nbtest pytest
+.PHONY: install conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench
 
 install: $(STAMP)
 
@@ -59,6 +59,33 @@ nbtest: install
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 
 pytest: install
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests --ignore=tests/after_smoke
 
-test: check-export check-clean nbtest pytest smoke
+# Determinism and secrets: a second smoke run (fresh activation cache, a fake HF_TOKEN) against runs/smoke/.
+check-runs: install
+	$(BIN)/python -m pytest -q --confcutdir tests/after_smoke tests/after_smoke
+
+# Every benchmark (extraction, cache, SAE training, probing, end to end, GPU when present): a table, and
+# benchmarks/results/<machine>-<date>.json. BENCH_ARGS=--update-readme also writes the table into the README.
+bench: install
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
+# The documentation site in _site/: helper notebooks executed, reproductions from runs/$(DOCS_PROFILE)/
+# (that profile is run first for notebooks that have no output there).
+DOCS_PROFILE ?= smoke
+docs: install
+	$(BIN)/python docs/build.py --profile $(DOCS_PROFILE)
+
+# Headless Chromium and its driver for the site check; Debian packages, installed when missing.
+browser: install
+	@if ! $(BIN)/python docs/check_site.py --which >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium and chromedriver are missing: install them (Debian: apt-get install chromium chromium-driver)"; exit 1; fi; \
+	fi
+
+# Opens the home page and every reproduction page of the built site in headless Chromium; screenshots in _build/site-check/.
+docs-check: docs browser
+	$(BIN)/python docs/check_site.py
+
+test: check-export check-clean nbtest pytest smoke check-runs docs-check

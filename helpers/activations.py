@@ -142,9 +142,14 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
                         batch_size: int = 16,  # prompts per forward pass
                         use_cache: bool = True,  # read and write the on-disk cache
                         progress: bool = True,  # show a progress bar over batches
+                        max_length: int | None = None,  # keep only each prompt's last `max_length` tokens (left truncation)
                        ) -> dict[str, torch.Tensor]:
     "Activations as {site: float32 CPU tensor [n_prompts, n_layers, n_positions, width]}, in the order given."
     token_ids = tokenize_prompts(model, prompts)
+    if max_length is not None:
+        if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
+            raise ValueError(f"max_length must be a positive int or None, got {max_length!r}")
+        token_ids = [ids[-max_length:] for ids in token_ids]  # the cache key hashes the truncated ids
     layers, positions, sites = check_request(model, token_ids, layers, positions, sites)
     if not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     key = cache_key(model, token_ids, layers, positions, sites) if use_cache else None

@@ -24,7 +24,8 @@ from .probing_data import data_dir, load_dataset
 # %% auto #0
 __all__ = ['MAX_ROWS', 'SCARCITY_SIZES', 'IMBALANCE_RATIOS', 'NOISE_FRACTIONS', 'binary_datasets', 'encode_labels', 'load_binary',
            'ood_datasets', 'split_indices', 'normal_num_train', 'imbalance_num_train', 'flip_labels', 'cv_splits',
-           'select_and_fit', 'log2_grid', 'baseline_grids', 'run_baselines', 'rank_latents', 'run_sae_probes']
+           'select_and_fit', 'log2_grid', 'baseline_grids', 'check_probe_data', 'run_baselines', 'rank_latents',
+           'run_sae_probes']
 
 # %% ../nbs/12_probes.ipynb #383efd9e
 def binary_datasets() -> list[str]:
@@ -146,10 +147,21 @@ def _metrics(model, X, y) -> dict:
     prediction = model.predict(X)
     return {"test_f1": float(f1_score(y, prediction)), "test_acc": float(accuracy_score(y, prediction)), "test_auc": _auc(y, _score(model, X))}
 
-def run_baselines(X_train, y_train, X_test, y_test, methods=("logreg", "pca", "knn", "xgboost", "mlp"), seed: int = 42, **grid_kwargs) -> pd.DataFrame:
-    "One row per method: method, test_f1, test_acc, test_auc, val_auc (the authors' columns)."
+def check_probe_data(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, ...]:
+    "The four arrays as float32 features and labels, after checking their shapes and that training has both classes."
     X_train, X_test = np.asarray(X_train, dtype=np.float32), np.asarray(X_test, dtype=np.float32)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    if X_train.ndim != 2 or X_test.ndim != 2 or X_train.shape[1] != X_test.shape[1]:
+        raise ValueError(f"features must be [rows, width] with the same width, got {X_train.shape} and {X_test.shape}")
+    if len(X_train) != len(y_train) or len(X_test) != len(y_test):
+        raise ValueError(f"rows and labels differ in number: train {len(X_train)} vs {len(y_train)}, "
+                         f"test {len(X_test)} vs {len(y_test)}")
+    if len(set(y_train.tolist())) != 2: raise ValueError(f"training labels must hold two classes, got {sorted(set(y_train.tolist()))}")
+    return X_train, y_train, X_test, y_test
+
+def run_baselines(X_train, y_train, X_test, y_test, methods=("logreg", "pca", "knn", "xgboost", "mlp"), seed: int = 42, **grid_kwargs) -> pd.DataFrame:
+    "One row per method: method, test_f1, test_acc, test_auc, val_auc (the authors' columns)."
+    X_train, y_train, X_test, y_test = check_probe_data(X_train, y_train, X_test, y_test)
     grids = baseline_grids(X_train, y_train, seed, **grid_kwargs)
     unknown = set(methods) - set(grids)
     if unknown: raise ValueError(f"unknown methods {sorted(unknown)}; choose from {list(grids)}")
@@ -174,8 +186,7 @@ def rank_latents(Z, y, normalised: bool = False) -> np.ndarray:
 def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
                    normalised: bool = False, seed: int = 42) -> pd.DataFrame:
     "One row per k: k, test_f1, test_acc, test_auc, val_auc."
-    Z_train, Z_test = np.asarray(Z_train, dtype=np.float32), np.asarray(Z_test, dtype=np.float32)
-    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    Z_train, y_train, Z_test, y_test = check_probe_data(Z_train, y_train, Z_test, y_test)
     order = rank_latents(Z_train, y_train, normalised)
     make = lambda C: LogisticRegression(C=C, penalty="l1", solver="saga", max_iter=1000, random_state=1)
     rows = []

@@ -29,8 +29,8 @@ write_results(folder, paper="A test paper", notebook="adds", profile=profile, mo
 RAISES = 'print("before the error")\nraise RuntimeError("this notebook fails on purpose")'
 
 
-def make_notebook(path: Path, *cells: str):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+def make_notebook(path: Path, *cells: str, parameters: str = PARAMETERS):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
                                          *[nbformat.v4.new_code_cell(c) for c in cells]])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)

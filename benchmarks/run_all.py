@@ -1,0 +1,89 @@
+"""Run every benchmark, write `benchmarks/results/<machine>-<date>.json`, print the table (and with `--update-readme`
+put it in the README's Performance section).
+
+    python benchmarks/run_all.py [--only extraction sae ...] [--from-runs DIR] [--update-readme]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import re
+import sys
+import traceback
+
+import torch
+
+from common import ROOT, machine, row
+
+import bench_cache, bench_end_to_end, bench_extraction, bench_probing, bench_sae  # noqa: E401  (one per figure)
+
+BENCHMARKS = {"extraction": bench_extraction.run, "cache": bench_cache.run, "sae": bench_sae.run,
+              "probing": bench_probing.run, "end_to_end": bench_end_to_end.run}
+
+
+def gpu_rows() -> list[dict]:
+    "Figure 6: the extraction and SAE figures again on the GPU (the gpu profile end to end is `make reproduce`-like)."
+    if not torch.cuda.is_available():
+        return [row("gpu", "extraction, SAE training and the gpu profile on a GPU", math.nan, "",
+                    note="no CUDA device on this machine: not measured")]
+    return bench_sae.run("cuda") + bench_end_to_end.run(("gpu",))
+
+
+def fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)): return "–"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| benchmark | figure | value | unit | target | met | note |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        met = {True: "yes", False: "**missed**", None: ""}[r["met"]]
+        lines.append(f"| {r['benchmark']} | {r['figure']} | {fmt(r['value'])} | {r['unit']} | {r['target']} | {met} | {r['note']} |")
+    return "\n".join(lines)
+
+
+def update_readme(text: str) -> None:
+    readme = ROOT / "README.md"
+    start, end = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+    content = readme.read_text()
+    if start not in content: raise SystemExit(f"README.md has no {start} marker")
+    readme.write_text(re.sub(f"{start}.*?{end}", lambda _: f"{start}\n{text}\n{end}", content, flags=re.S))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", choices=[*BENCHMARKS, "gpu"], help="run only these benchmarks")
+    parser.add_argument("--from-runs", default=None, help="end to end: read durations recorded in this runner folder")
+    parser.add_argument("--update-readme", action="store_true")
+    args = parser.parse_args(argv)
+    info, rows, failed = machine(), [], []
+    for name in args.only or [*BENCHMARKS, "gpu"]:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        try:
+            if name == "gpu": rows += gpu_rows()
+            elif name == "end_to_end" and args.from_runs:
+                from pathlib import Path
+                rows += bench_end_to_end.run(from_runs=Path(args.from_runs))
+            else: rows += BENCHMARKS[name]()
+        except Exception:
+            failed.append(name)
+            traceback.print_exc()
+            rows.append(row(name, "benchmark failed", math.nan, "", note="see the log"))
+    date = datetime.date.today().isoformat()
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"{info['name']}-{date}.json"
+    path.write_text(json.dumps({"date": date, "machine": info, "rows": rows}, indent=2, default=str))
+    header = (f"Measured on {date}: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB"
+              + (f", {info['gpu']}" if info["gpu"] else ", no GPU") + f"; torch {info['torch']}.")
+    text = header + "\n\n" + table(rows)
+    print(text)
+    print(f"\nwritten: {path.relative_to(ROOT)}")
+    if args.update_readme: update_readme(text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
