@@ -30,15 +30,15 @@ from helpers.core import project_setting  # noqa: E402
 
 # Each reproduction with its paper, the authors' repository, and the helper notebooks written for it.
 PAPERS = {
-    "helix_addition": {"title": "Language Models Use Trigonometry to Do Addition", "arxiv": "2502.00873",
+    "helix_addition": {"short": "Helix addition", "title": "Language Models Use Trigonometry to Do Addition", "arxiv": "2502.00873",
                        "repo": "subhashk01/LLM-addition", "helpers": ["06_patching", "07_helix"],
                        "figure": "helix_patching.png"},
-    "circular_features": {"title": "Not All Language Model Features Are Linear", "arxiv": "2405.14860",
+    "circular_features": {"short": "Circular features", "title": "Not All Language Model Features Are Linear", "arxiv": "2405.14860",
                           "repo": "JoshEngels/MultiDimensionalFeatures",
                           "helpers": ["10_irreducibility", "11_features"], "figure": "interventions.png"},
-    "sparse_probing": {"title": "Are Sparse Autoencoders Useful? A Case Study in Sparse Probing", "arxiv": "2502.16681",
+    "sparse_probing": {"short": "Sparse probing", "title": "Are Sparse Autoencoders Useful? A Case Study in Sparse Probing", "arxiv": "2502.16681",
                        "repo": "JoshEngels/SAE-Probes", "helpers": ["09_probing_data", "12_probes", "13_probing_analysis"],
-                       "figure": "quiver.png"},
+                       "figure": "normal_setting.png"},
 }
 SKIP_FLAGS = set(project_setting("tst_flags").split())  # cells too slow (or needing a GPU) for a docs build
 
@@ -88,7 +88,7 @@ def prepare_helper(path: Path) -> nbformat.NotebookNode:
         cells.append(cell)
         if {"export", "exports"} & set(found) and module is not None:
             api = _api_markdown(module, _public_names(cell.source))
-            if api: cells.append(nbformat.v4.new_markdown_cell(api))
+            if api: cells.append(nbformat.v4.new_markdown_cell(api, id=f"{cell.id}-api"[:64]))
     nb.cells = cells
     return nb
 
@@ -105,6 +105,7 @@ def _execute(args) -> str:
     except Exception as e:
         return f"{Path(source).name}: {type(e).__name__}: {str(e)[-500:]}"
     nbformat.write(nb, target)
+    Path(source).unlink()
     return ""
 
 
@@ -121,6 +122,7 @@ def helper_pages(staging: Path, cache: Path, workers: int = 2) -> list[str]:
         digest = hashlib.sha256((text + package).encode()).hexdigest()[:16]
         executed = cache / f"{path.stem}-{digest}.ipynb"
         if not executed.exists():
+            for stale in cache.glob(f"{path.stem}-*.ipynb"): stale.unlink()  # older versions of this notebook
             pending = cache / f"{path.stem}-{digest}.prepared.ipynb"
             pending.write_text(text)
             todo.append((str(pending), str(executed), str(path.parent)))
@@ -151,9 +153,11 @@ def reproduction_pages(staging: Path, profile: str, runs: Path) -> dict[str, dic
         try: results = json.loads((runs / profile / name / "results.json").read_text())
         except (FileNotFoundError, json.JSONDecodeError): results = None
         for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.metadata["tags"] = sorted(set(cell.metadata.get("tags", [])) | {"hide-input"})
-        nb.cells.insert(1, nbformat.v4.new_markdown_cell(_run_header(name, profile, results)))
+            if cell.cell_type == "code":  # collapsed; without output and not parameters, left out of the page
+                tags = set(cell.metadata.get("tags", []))
+                quiet = not cell.get("outputs") and not {"parameters", "injected-parameters"} & tags
+                cell.metadata["tags"] = sorted(tags | {"remove-cell" if quiet else "hide-input"})
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(_run_header(nb, name, profile, results), id="run-header"))
         nb.metadata["mystnb"] = {"execution_mode": "off"}
         nbformat.write(nb, staging / "reproductions" / f"{name}.ipynb")
         info[name] = {"title": _title(nb), "results": results}
@@ -168,17 +172,18 @@ def _title(nb) -> str:
     return ""
 
 
-def _run_header(name: str, profile: str, results: dict | None) -> str:
+def _run_header(nb, name: str, profile: str, results: dict | None) -> str:
+    "Where the paper and the authors' code are (unless the notebook says), and what run the page shows."
     paper = PAPERS.get(name, {})
     lines = []
-    if paper:
+    if paper and f"arxiv.org/abs/{paper['arxiv']}" not in nbformat.writes(nb):
         lines.append(f"**Paper:** [{paper['title']}](https://arxiv.org/abs/{paper['arxiv']}) (arXiv {paper['arxiv']}) · "
                      f"**Authors' code:** [{paper['repo']}](https://github.com/{paper['repo']})")
     if results:
         env = results["environment"]
         lines.append(f"**This page:** the `{profile}` profile, model `{results['model']}`, on {env.get('device')} "
                      f"({env.get('device_name')}), {results['duration_s']:.0f} s; torch {env.get('torch')}. "
-                     "Code cells are collapsed: click to show them.")
+                     "Code cells are collapsed (click to show them); the download button gives the notebook.")
     else:
         lines.append(f"**This page:** the `{profile}` profile's run did not finish; its outputs are shown as far as they go.")
     return "\n\n".join(lines)
@@ -214,10 +219,12 @@ def home_page(staging: Path, info: dict, profile: str, runs: Path, helpers: list
     for name, page in info.items():
         paper = PAPERS.get(name, {})
         used.update(paper.get("helpers", []))
-        blocks.append(f"## [{page['title'] or name}](reproductions/{name}.ipynb)\n")
+        blocks.append(f"## {paper.get('short', name)}: {page['title'] or name}\n")
+        links = [f"[the reproduction](reproductions/{name}.ipynb)"]
         if paper:
-            blocks.append(f"[arXiv {paper['arxiv']}](https://arxiv.org/abs/{paper['arxiv']}) · "
-                          f"[authors' code](https://github.com/{paper['repo']})\n")
+            links += [f"[arXiv {paper['arxiv']}](https://arxiv.org/abs/{paper['arxiv']})",
+                      f"[authors' code](https://github.com/{paper['repo']})"]
+        blocks.append(" · ".join(links) + "\n")
         found = sorted((runs / profile / name / "figures").glob("*.png"))
         chosen = next((f for f in found if f.name == paper.get("figure")), found[0] if found else None)
         if chosen:
@@ -230,7 +237,8 @@ def home_page(staging: Path, info: dict, profile: str, runs: Path, helpers: list
     toc = []
     for name, page in info.items():
         helper_docs = "\n".join(f"helpers/{h}" for h in PAPERS.get(name, {}).get("helpers", []) if h in helpers)
-        toc.append(f"```{{toctree}}\n:caption: {page['title'] or name}\n:maxdepth: 1\n\nreproductions/{name}\n{helper_docs}\n```\n")
+        caption = PAPERS.get(name, {}).get("short", name)
+        toc.append(f"```{{toctree}}\n:caption: {caption}\n:maxdepth: 1\n\nReproduction <reproductions/{name}>\n{helper_docs}\n```\n")
     shared = "\n".join(f"helpers/{h}" for h in helpers if h not in used)
     toc.append(f"```{{toctree}}\n:caption: Shared machinery\n:maxdepth: 1\n\n{shared}\n```\n")
     toc.append("```{toctree}\n:caption: Running\n:maxdepth: 1\n\nrunning\nsummary\nerrors\n```\n")

@@ -32,11 +32,19 @@ def find(names, folder_variable: str | None = None) -> str | None:
     return next((found for name in names if (found := shutil.which(name, path=path))), None)
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args): pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # a client that hangs up early is not a site problem
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     "Serve `site` on a free loopback port, in a background thread."
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
@@ -58,7 +66,8 @@ LINKS = "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href
 
 def reachable(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response: return response.status == 200
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10) as response:
+            return response.status == 200
     except (urllib.error.URLError, OSError): return False
 
 
@@ -70,6 +79,8 @@ def check_page(driver, base: str, page: str, shots: Path, checked_links: dict) -
     problems = []
     if not driver.title.strip(): problems.append("no title")
     problems += [f"image did not load: {src}" for src in driver.execute_script(BROKEN_IMAGES)]
+    if page.startswith(("reproductions/", "index")) and not driver.execute_script("return document.images.length"):
+        problems.append("no figure on the page")
     for link in driver.execute_script(LINKS):
         target = urldefrag(link).url
         if urlparse(target).netloc != urlparse(base).netloc: continue  # external: not checked offline

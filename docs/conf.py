@@ -10,6 +10,7 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints", "**.prepared.ipynb"]
 html_theme = "sphinx_book_theme"
 html_title = project
 html_theme_options = {"show_toc_level": 2, "home_page_in_toc": True, "use_download_button": True}
+html_context = {"default_mode": "light"}  # an explicit mode: the theme logs an error for an empty one
 html_static_path = ["_static"]
 html_css_files = ["site.css"]
 html_favicon = "_static/favicon.svg"
