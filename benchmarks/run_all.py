@@ -55,7 +55,8 @@ def update_readme(text: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=[*BENCHMARKS, "gpu"], help="run only these benchmarks")
-    parser.add_argument("--from-runs", default=None, help="end to end: read durations recorded in this runner folder")
+    parser.add_argument("--from-runs", default=None,
+                        help="end to end: run smoke here, read the cpu profile's durations recorded in this runner folder")
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args(argv)
     info, rows, failed = machine(), [], []
@@ -63,9 +64,9 @@ def main(argv=None) -> int:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         try:
             if name == "gpu": rows += gpu_rows()
-            elif name == "end_to_end" and args.from_runs:
+            elif name == "end_to_end" and args.from_runs:  # smoke run here, cpu as recorded
                 from pathlib import Path
-                rows += bench_end_to_end.run(from_runs=Path(args.from_runs))
+                rows += bench_end_to_end.run(("smoke",)) + bench_end_to_end.run(("cpu",), from_runs=Path(args.from_runs))
             else: rows += BENCHMARKS[name]()
         except Exception:
             failed.append(name)
@@ -75,6 +76,11 @@ def main(argv=None) -> int:
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
     path = results / f"{info['name']}-{date}.json"
+    if args.only and path.exists():  # a partial re-run replaces its benchmarks' rows in the day's file
+        rerun = {name.replace("_", " ") for name in args.only}
+        rows = [r for r in json.loads(path.read_text())["rows"] if r["benchmark"] not in rerun] + rows
+        order = [name.replace("_", " ") for name in [*BENCHMARKS, "gpu"]]
+        rows.sort(key=lambda r: order.index(r["benchmark"]) if r["benchmark"] in order else len(order))
     path.write_text(json.dumps({"date": date, "machine": info, "rows": rows}, indent=2, default=str))
     header = (f"Measured on {date}: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB"
               + (f", {info['gpu']}" if info["gpu"] else ", no GPU") + f"; torch {info['torch']}.")
