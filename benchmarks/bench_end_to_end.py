@@ -38,10 +38,10 @@ def run(profiles=("smoke", "cpu"), from_runs: Path | None = None) -> list[dict]:
             for name, seconds in found.items():
                 rows.append(row("end to end", f"{profile}: {name}", seconds, "s", note=source))
             total = wall if not from_runs else sum(found.values())
-            limit = TARGETS_MIN[profile] * 60
+            limit = TARGETS_MIN.get(profile)  # the gpu profile has none
             failed = "" if from_runs or status == 0 else "; a notebook failed"
-            rows.append(row("end to end", f"{profile}: all notebooks", total, "s", f"<= {TARGETS_MIN[profile]} min",
-                            total <= limit, note=source + failed))
+            rows.append(row("end to end", f"{profile}: all notebooks", total, "s", f"<= {limit} min" if limit else "",
+                            total <= limit * 60 if limit else None, note=source + failed))
     return rows
 
 

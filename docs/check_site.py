@@ -74,8 +74,7 @@ def reachable(url: str) -> bool:
 def check_page(driver, base: str, page: str, shots: Path, checked_links: dict) -> list[str]:
     "Problems of one page (empty when it is fine); saves its screenshot."
     url = urljoin(base, page)
-    driver.get(url)
-    driver.execute_script("return document.readyState")  # get() returns once the load event has fired
+    driver.get(url)  # returns once the load event has fired
     problems = []
     if not driver.title.strip(): problems.append("no title")
     problems += [f"image did not load: {src}" for src in driver.execute_script(BROKEN_IMAGES)]
