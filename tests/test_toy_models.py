@@ -1,13 +1,19 @@
 """Toy models: tokenizers, determinism, and the accuracy the reproductions rely on."""
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
 import torch
 
 from helpers.models import hf_module, load_model
-from helpers.toy_models import (CALENDAR, HELD_OUT_TEMPLATES, TRAIN_TEMPLATES, ToyRecipe, addition_problems,
-                                addition_prompt, calendar_problems, calendar_prompt, task_texts, toy_checkpoint,
-                                toy_recipe, train_toy, training_log, word_tokenizer)
+from helpers.toy_models import (CALENDAR, HELD_OUT_TEMPLATES, TOY_RECIPES, TRAIN_TEMPLATES, ToyRecipe,
+                                addition_problems, addition_prompt, calendar_problems, calendar_prompt, evaluate_toy,
+                                answer_token, calendar_sentences, number_sentences, task_texts, toy_checkpoint,
+                                toy_recipe, train_toy, training_log, weights_sha256, word_tokenizer)
+
+MARGIN = 0.02  # the slow test asks every seed for 0.97: another CPU's rounding must not be able to sink a model
 
 
 @pytest.fixture(autouse=True)
@@ -26,13 +32,24 @@ def test_adder_tokenizer_round_trips_every_prompt_and_answers_are_one_token():
     for a, b in addition_problems():
         ids = tok(addition_prompt(a, b))["input_ids"]
         assert len(ids) == 4 and tok.decode(ids) == addition_prompt(a, b)
-    for n in range(199):
+    for n in range(200):
         assert len(tok(str(n))["input_ids"]) == 1
+    for items in number_sentences().values():
+        for prompt, answer in items:
+            assert tok.unk_token_id not in tok(prompt)["input_ids"] and tok.decode(tok(prompt)["input_ids"]) == prompt
+            assert tok.convert_ids_to_tokens(answer_token(tok, answer)) != tok.unk_token
+
+
+def test_a_number_is_the_same_token_in_every_sentence():
+    "A number's representation is read at its token: the mixture must not write 37 as another token in another context."
+    tok = word_tokenizer(task_texts("adder"))
+    for prompt in ("after 37 comes", "the larger of 37 and 5 is", "37+5=", "x-37=0, x=", "3 tens and 7 ones make 37"):
+        assert tok.convert_tokens_to_ids("37") in tok(prompt)["input_ids"], prompt
 
 
 def test_calendar_tokenizer_round_trips_every_prompt_and_answers_are_one_token():
     tok = word_tokenizer(task_texts("calendar"))
-    for prompt in calendar_prompts():
+    for prompt in calendar_prompts() + [p for items in calendar_sentences().values() for p, _ in items]:
         ids = tok(prompt)["input_ids"]
         assert tok.unk_token_id not in ids and tok.decode(ids) == prompt
     for names in CALENDAR.values():
@@ -46,30 +63,51 @@ def test_same_seed_gives_identical_weights(task):
     first, _, _ = train_toy(recipe, progress=False)
     second, _, _ = train_toy(recipe, progress=False)
     third, _, _ = train_toy(replace(recipe, seed=1), progress=False)
-    pairs = list(zip(first.state_dict().values(), second.state_dict().values()))
-    assert all(torch.equal(p, q) for p, q in pairs)
-    assert not all(torch.equal(p, q) for p, q in zip(first.state_dict().values(), third.state_dict().values()))
+    assert weights_sha256(first) == weights_sha256(second)
+    assert weights_sha256(first) != weights_sha256(third)
 
 
-def test_toy_adder_solves_held_out_additions():
-    model = load_model("toy-adder", device="cpu")
-    log = training_log(toy_checkpoint("toy-adder"))["log"]
-    assert log["final"]["held_out_accuracy"] >= 0.95, log["final"]
-    # recompute from the loaded model, not only from the log
-    from helpers.toy_models import addition_split, answer_accuracy
-    _, held_out = addition_split(toy_recipe("toy-adder"))
-    acc = answer_accuracy(hf_module(model), model.tokenizer, [addition_prompt(a, b) for a, b in held_out],
-                          [str(a + b) for a, b in held_out])
-    assert acc >= 0.95 and acc == pytest.approx(log["final"]["held_out_accuracy"], abs=1e-6)
+TRAIN_AND_HASH = """
+import sys, torch
+torch.set_num_threads(int(sys.argv[1]))
+from dataclasses import replace
+from helpers.toy_models import TOY_RECIPES, train_toy, weights_sha256
+recipe = replace(TOY_RECIPES[sys.argv[2]], steps=30, warmup=10)  # the registered recipe's data and sizes, fewer steps
+module, _, _ = train_toy(recipe, progress=False, log_every=0)
+print(weights_sha256(module))
+"""
 
 
-def test_toy_calendar_solves_every_problem_in_a_held_out_phrasing():
-    model = load_model("toy-calendar", device="cpu")
-    from helpers.toy_models import evaluate_toy
-    metrics = evaluate_toy(hf_module(model), model.tokenizer, toy_recipe("toy-calendar"))
-    for task in CALENDAR:
-        assert metrics[f"{task}_held_out_accuracy"] >= 0.95, metrics
-        assert metrics[f"{task}_paper_accuracy"] >= 0.95, metrics
+@pytest.mark.parametrize("name", ["toy-adder", "toy-calendar"])  # the task-only organisms share the same code path
+def test_training_gives_identical_weights_in_other_processes_and_thread_counts(name):
+    "Two processes at once (each loads the machine for the other), one with 1 torch thread and one with 2."
+    runs = [subprocess.Popen([sys.executable, "-c", TRAIN_AND_HASH, str(threads), name], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+            for threads in (1, 2)]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    for run, (_, err) in zip(runs, outputs): assert run.returncode == 0, err[-2000:]
+    hashes = [out.split()[-1] for out, _ in outputs]
+    assert hashes[0] == hashes[1], f"1 thread: {hashes[0]}, 2 threads: {hashes[1]}"
+
+
+@pytest.mark.parametrize("name", ["toy-adder", "toy-calendar"])
+def test_registered_organism_clears_every_bar(name):
+    "Every accuracy of the registered (seed 0) organism, recomputed from the loaded model: the paper's task(s), the held-out phrasing or pairs, every kind of sentence."
+    model = load_model(name, device="cpu")
+    metrics = evaluate_toy(hf_module(model), model.tokenizer, toy_recipe(name))
+    assert metrics == pytest.approx(training_log(toy_checkpoint(name))["log"]["final"], abs=1e-6)
+    low = {k: v for k, v in metrics.items() if v < 0.95}
+    assert not low, low
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(TOY_RECIPES))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_seed_clears_every_bar(name, seed):
+    "Three seeds of every organism (about half an hour on 2 cores when nothing is cached): each bar holds with a margin."
+    log = training_log(toy_checkpoint(name, seed=seed, progress=False))["log"]
+    worst = min(log["final"].items(), key=lambda kv: kv[1])
+    assert worst[1] >= 0.95 + MARGIN, f"{name} seed {seed}: {worst[0]} = {worst[1]:.4f}, under the bar 0.95 + margin {MARGIN}"
 
 
 def test_circle_patch_moves_the_toy_calendar_answer_to_the_target():
