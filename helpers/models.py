@@ -258,8 +258,9 @@ def _convert_gguf(gguf: Path, target: Path, dtype: torch.dtype = torch.float32) 
 
 def embedded_checkpoint(spec: ModelSpec) -> Path | str:
     "A loadable checkpoint for an embedded model: the cached conversion of its GGUF file, or the hub id when the packages are missing."
+    # Every embedded model is pinned, so the folder is named by the pinned hash: the file is hashed once, in check_gguf.
     target = cache_dir("models") / f"{spec.name}-{spec.gguf_sha256[:16]}"
-    if spec.gguf_sha256 and (target / "config.json").exists(): return target  # converted from a checked file
+    if (target / "config.json").exists(): return target  # converted from a checked file
     parts = find_gguf_parts(spec.gguf_parts) if spec.gguf_parts else None
     gguf = find_gguf(spec.gguf_package) if spec.gguf_package else parts and cache_dir("gguf") / f"{spec.name}-{spec.gguf_sha256[:16]}.gguf"
     if gguf is None:
@@ -273,7 +274,6 @@ def embedded_checkpoint(spec: ModelSpec) -> Path | str:
     except ValueError:
         if parts: gguf.unlink()  # a wrong join is not kept: the next attempt joins the chunks again
         raise
-    target = cache_dir("models") / f"{spec.name}-{file_sha256(gguf)[:16]}"
     if not (target / "config.json").exists(): _convert_gguf(gguf, target, _DTYPES[spec.cache_dtype])
     if parts: gguf.unlink()  # the float checkpoint is what loads; the joined file was only its source
     return target

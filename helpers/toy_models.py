@@ -30,7 +30,7 @@ __all__ = ['DAYS', 'MONTHS', 'NUMBER_WORDS', 'CALENDAR', 'HELIX_TASKS', 'TRAIN_T
            'duration_words', 'calendar_problems', 'calendar_prompt', 'helix_task_items', 'number_sentences',
            'calendar_sentences', 'word_tokenizer', 'task_texts', 'ToyRecipe', 'build_model', 'addition_split',
            'answer_token', 'training_kinds', 'TrainingData', 'last_token_logits', 'answer_accuracy', 'evaluate_toy',
-           'weights_sha256', 'torch_threads', 'train_toy', 'toy_recipe', 'toy_checkpoint', 'training_log']
+           'weights_sha256', 'torch_threads', 'train_toy', 'toy_recipe', 'toy_folder', 'toy_checkpoint', 'training_log']
 
 # %% ../nbs/05_toy_models.ipynb #1b296f3e
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -367,6 +367,10 @@ def toy_recipe(name: str, **overrides) -> ToyRecipe:
     if unknown: raise TypeError(f"ToyRecipe has no field(s) {sorted(unknown)}; its fields are {', '.join(asdict(TOY_RECIPES[name]))}.")
     return replace(TOY_RECIPES[name], **overrides)
 
+def toy_folder(name: str, **overrides) -> Path:
+    "Where the checkpoint of this recipe is (or will be) cached; it holds `toy_recipe.json` once trained."
+    return cache_dir("models") / f"{name}-{toy_recipe(name, **overrides).digest()}"
+
 def toy_checkpoint(name: str,  # "toy-adder" or "toy-calendar"
                    device: str = "cpu",  # where to train, if training is needed
                    progress: bool = True,
@@ -374,7 +378,7 @@ def toy_checkpoint(name: str,  # "toy-adder" or "toy-calendar"
                   ) -> Path:
     "Folder of the trained model for this recipe, training and saving it when absent."
     recipe = toy_recipe(name, **overrides)
-    target = cache_dir("models") / f"{name}-{recipe.digest()}"
+    target = toy_folder(name, **overrides)
     if (target / "toy_recipe.json").exists(): return target
     module, tokenizer, log = train_toy(recipe, device=device, progress=progress)
     def write(folder):
