@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .activations import pad_right, tokenize_prompts
+from .tokens import pad_right, tokenize_prompts
 from .models import attn_output, block_input, block_output, head_outputs, hf_module, mlp_output, n_layers
 
 # %% auto #0

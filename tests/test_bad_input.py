@@ -144,10 +144,12 @@ def test_errors_come_before_heavy_work(ctx, monkeypatch):
     "No case reaches a forward pass, a checkpoint load or a training step: each of those fails the test if entered."
     import transformers
     from helpers import activations, toy_models
+    from helpers import models as registry
     def heavy(*args, **kwargs): raise AssertionError("heavy work started before the input was checked")
     monkeypatch.setattr(activations, "_trace_batch", heavy)
     monkeypatch.setattr(type(ctx.model), "trace", heavy)
     monkeypatch.setattr(toy_models, "toy_checkpoint", heavy)
+    monkeypatch.setattr(registry, "toy_checkpoint", heavy)  # load_model's own reference to it
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", heavy)
     monkeypatch.setattr(torch.optim, "Adam", heavy)
     monkeypatch.setattr(probes, "select_and_fit", heavy)

@@ -157,7 +157,8 @@ def qwen05():
 
 
 def test_embedded_qwen_loads_offline_and_adds_two_digit_numbers(qwen05):
-    from helpers.models import FEW_SHOT, architecture, teacher_forced_accuracy
+    from helpers.models import architecture, teacher_forced_accuracy
+    from helpers.tasks import FEW_SHOT
     assert architecture(qwen05) == ("model.layers", "self_attn", "mlp") and n_layers(qwen05) == 24
     problems = __import__("numpy").random.default_rng(0).integers(0, 100, size=(40, 2))
     prompts = [FEW_SHOT["addition"].format(a=a, b=b) for a, b in problems]

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from helpers.models import hf_module, load_model
-from helpers.toy_models import (CALENDAR, HELD_OUT_TEMPLATES, TOY_RECIPES, TRAIN_TEMPLATES, ToyRecipe,
-                                addition_problems, addition_prompt, calendar_problems, calendar_prompt, evaluate_toy,
-                                answer_token, calendar_sentences, number_sentences, task_texts, toy_checkpoint,
-                                toy_recipe, train_toy, training_log, weights_sha256, word_tokenizer)
+from helpers.tasks import CALENDAR, addition_problems, addition_prompt, calendar_problems, calendar_prompt
+from helpers.toy_models import (HELD_OUT_TEMPLATES, TOY_RECIPES, TRAIN_TEMPLATES, ToyRecipe, answer_token, calendar_sentences,
+                                evaluate_toy, number_sentences, task_texts, toy_checkpoint, toy_recipe, train_toy,
+                                training_log, weights_sha256, word_tokenizer)
 
 MARGIN = 0.02  # the slow test asks every seed for 0.97: another CPU's rounding must not be able to sink a model
 
@@ -115,7 +115,7 @@ def test_circle_patch_moves_the_toy_calendar_answer_to_the_target():
     import numpy as np
     from helpers.activations import collect_activations
     from helpers.helix import PCA
-    from helpers.models import single_token_id
+    from helpers.tokens import single_token_id
     from helpers.patching import Patch, patched_logits
     model = load_model("toy-calendar", device="cpu")
     hits, expected, variance = 0, 0.0, 0.0
