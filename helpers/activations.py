@@ -16,16 +16,21 @@ from tqdm.auto import tqdm
 
 from .core import atomic_write, cache_dir
 from .models import (attn_output, block_input, block_output, check_layer, head_outputs, hf_module, mlp_output,
-                            neuron_activations)
+                            n_layers, neuron_activations)
 from .tokens import pad_right, tokenize_prompts
 
 # %% auto #0
-__all__ = ['SITES', 'check_request', 'weights_fingerprint', 'cache_key', 'cache_path', 'save_cached', 'load_cached',
-           'collect_activations', 'collect_token_activations']
+__all__ = ['SITES', 'residual', 'check_request', 'weights_fingerprint', 'cache_key', 'cache_path', 'save_cached', 'load_cached',
+           'collect_activations', 'residual_points', 'collect_token_activations']
 
 # %% ../nbs/05_activations.ipynb #cea024de
 SITES = {"resid_pre": block_input, "attn_heads": head_outputs, "attn_out": attn_output, "mlp_neurons": neuron_activations,
          "mlp_out": mlp_output, "resid_post": block_output}
+
+def residual(model, point: int) -> torch.Tensor:
+    "The residual stream at point 0..n_layers (the input of block `point`, or the last block's output), inside a trace."
+    n = n_layers(model)
+    return block_input(model, point) if point < n else block_output(model, n - 1)
 
 # %% ../nbs/05_activations.ipynb #d6e426d8
 def _as_list(value, name) -> list:
@@ -152,6 +157,17 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
             out[site][batch, layers.index(layer)] = value.float().cpu()
     if use_cache: save_cached(cache_path(key), key, out)
     return out
+
+# %% ../nbs/05_activations.ipynb #f30ead1b
+def residual_points(model,  # an nnsight-wrapped model from `load_model`
+                    prompts: list[str],
+                    positions: int | list[int] = -1,  # token positions; negative counts from each prompt's end
+                    **kwargs,  # batch_size, use_cache, progress, max_length: as `collect_activations`
+                   ) -> torch.Tensor:
+    "The residual stream at every point 0..n_layers: float32 CPU tensor [n_prompts, n_layers + 1, n_positions, width]."
+    got = collect_activations(model, prompts, layers=list(range(n_layers(model))), positions=positions,
+                              sites=["resid_pre", "resid_post"], **kwargs)
+    return torch.cat([got["resid_pre"], got["resid_post"][:, -1:]], dim=1)
 
 # %% ../nbs/05_activations.ipynb #abfbdbb8
 @torch.inference_mode()

@@ -10,23 +10,19 @@ from dataclasses import dataclass
 import torch
 
 from .tokens import pad_right, tokenize_prompts
-from .models import attn_output, block_input, block_output, head_outputs, hf_module, mlp_output, n_layers
+from .activations import SITES, residual
+from .models import hf_module, n_layers
 
 # %% auto #0
-__all__ = ['SITE_ORDER', 'residual', 'Patch', 'patched_logits', 'logit_difference']
+__all__ = ['SITE_ORDER', 'Patch', 'patched_logits', 'logit_difference']
 
 # %% ../nbs/06_patching.ipynb #38260ffd
-def residual(model, point: int) -> torch.Tensor:
-    "The residual stream at point 0..n_layers, inside a trace; writable in place."
-    n = n_layers(model)
-    return block_input(model, point) if point < n else block_output(model, n - 1)
-
-SITE_ORDER = {"resid": 0, "heads": 1, "attn_out": 2, "mlp_out": 3}  # forward order within one block
+SITE_ORDER = {site: i for i, site in enumerate(SITES)}  # SITES lists a block's sites in forward order
 
 @dataclass
 class Patch:
     "Replace (or add to) the activation at one site, layer and position with one row of `values` per prompt."
-    site: str  # "resid", "heads", "attn_out" or "mlp_out"
+    site: str  # "resid" (a residual point) or a site of `SITES`: "resid_pre", "attn_heads", "attn_out", "mlp_neurons", "mlp_out", "resid_post"
     layer: int  # residual point (0..n_layers) for "resid", block index otherwise
     position: int  # token position; negative counts from each prompt's end
     values: torch.Tensor  # [n_prompts, width]
@@ -35,19 +31,20 @@ class Patch:
 
     def check(self, model, n_prompts: int):
         n = n_layers(model)
-        if self.site not in SITE_ORDER: raise ValueError(f"unknown site {self.site!r}: use one of {', '.join(SITE_ORDER)}")
+        if self.site != "resid" and self.site not in SITES:
+            raise ValueError(f"unknown site {self.site!r}: use 'resid' (a residual point) or one of {', '.join(SITES)}")
         top = n if self.site == "resid" else n - 1
         if not isinstance(self.layer, int) or not 0 <= self.layer <= top:
             raise IndexError(f"{self.site} layer {self.layer!r} out of range 0..{top} for {model.name}")
         if len(self.values) != n_prompts: raise ValueError(f"patch has {len(self.values)} rows for {n_prompts} prompts")
 
     def order(self, n: int) -> tuple:
-        return (self.layer, SITE_ORDER[self.site]) if not (self.site == "resid" and self.layer == n) else (n, 0)
+        "Where the patch comes in the forward pass: (block, site order)."
+        if self.site != "resid": return (self.layer, SITE_ORDER[self.site])
+        return (self.layer, SITE_ORDER["resid_pre"]) if self.layer < n else (n - 1, SITE_ORDER["resid_post"])
 
     def target(self, model) -> torch.Tensor:
-        if self.site == "resid": return residual(model, self.layer)
-        if self.site == "heads": return head_outputs(model, self.layer)
-        return (attn_output if self.site == "attn_out" else mlp_output)(model, self.layer)
+        return residual(model, self.layer) if self.site == "resid" else SITES[self.site](model, self.layer)
 
 # %% ../nbs/06_patching.ipynb #a9bf0cea
 @torch.inference_mode()

@@ -46,6 +46,11 @@ def _collect(ctx, prompts=("the cat sat", "a mat"), **kwargs):
                                **{"layers": 0, "use_cache": False, "progress": False, **kwargs})
 
 
+def _patch(ctx, site, layer):
+    from helpers.patching import Patch, patched_logits
+    return patched_logits(ctx.model, ["the cat sat"], [Patch(site, layer, -1, torch.zeros(1, 8))])
+
+
 def _models(name, **kwargs):
     from helpers.models import load_model
     return lambda ctx: load_model(name, **kwargs)
@@ -70,6 +75,8 @@ CASES = [
     Case("collect_activations", "position out of range", lambda ctx: _collect(ctx, positions=5), IndexError,
          "out of range"),
     Case("collect_activations", "unknown site", lambda ctx: _collect(ctx, sites="resid_mid"), ValueError, "Unknown site"),
+    Case("patched_logits", "site outside the shared vocabulary", lambda ctx: _patch(ctx, "heads", 0), ValueError, "unknown site 'heads'"),
+    Case("patched_logits", "residual point beyond the last", lambda ctx: _patch(ctx, "resid", 99), IndexError, "out of range"),
     Case("collect_activations", "batch size zero", lambda ctx: _collect(ctx, batch_size=0), ValueError, "batch_size"),
     Case("collect_activations", "max_length zero", lambda ctx: _collect(ctx, max_length=0), ValueError, "max_length"),
     Case("train_sae", "activations of the wrong shape", lambda ctx: saes.train_sae(torch.randn(10)),
