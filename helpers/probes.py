@@ -188,7 +188,7 @@ def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64,
     "One row per k: k, test_f1, test_acc, test_auc, val_auc."
     Z_train, y_train, Z_test, y_test = check_probe_data(Z_train, y_train, Z_test, y_test)
     order = rank_latents(Z_train, y_train, normalised)
-    make = lambda C: LogisticRegression(C=C, penalty="l1", solver="saga", max_iter=1000, random_state=1)
+    make = lambda C: LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=1000, random_state=1)
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -33,7 +33,7 @@ def requirement_names(spec: str) -> set:
 
 def test_environment_yml_matches_settings_ini():
     "conda users get the same packages: every requirement of settings.ini is in environment.yml (under its conda name)."
-    conda_names = {"torch": "pytorch", "xgboost-cpu": "xgboost", "huggingface-hub": "huggingface_hub"}
+    conda_names = {"torch": "pytorch", "xgboost-cpu": "xgboost", "huggingface-hub": "huggingface_hub", "jupyter-client": "jupyter_client"}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert env["channels"] == ["conda-forge", "nodefaults"]
     listed = {re.split(r"[<>=!~ ]", d)[0].lower() for d in env["dependencies"] if isinstance(d, str)}
@@ -54,3 +54,34 @@ def test_no_deps_packages_are_installed_and_importable_by_location():
 def test_papermill_kernel_is_registered_inside_the_venv():
     kernels = Path(sys.prefix) / "share" / "jupyter" / "kernels"
     assert (kernels / project_setting("jupyter_kernel") / "kernel.json").exists(), "run `make install` to register the kernel"
+
+
+def direct_imports() -> dict[str, set]:
+    "Top-level names imported by the package, the notebooks, tests, benchmarks and docs scripts -> files importing them."
+    import ast
+    import json
+    sources = [(p, p.read_text()) for folder in ("helpers", "tests", "benchmarks", "docs") for p in (ROOT / folder).rglob("*.py")]
+    for nb in list((ROOT / "nbs").glob("*.ipynb")) + list((ROOT / "paper_reproductions").glob("*.ipynb")):
+        for c in json.loads(nb.read_text())["cells"]:
+            if c["cell_type"] == "code":
+                sources.append((nb, "\n".join(l for l in "".join(c["source"]).splitlines() if not l.lstrip().startswith(("%", "!")))))
+    found = {}
+    for path, source in sources:
+        for node in ast.walk(ast.parse(source)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            for name in names: found.setdefault(name.split(".")[0], set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_every_directly_imported_package_is_declared():
+    "A package imported by our code is a declared requirement, not something another package happens to pull in."
+    import importlib.metadata
+    local = {p.stem for folder in ("tests", "benchmarks", "docs") for p in (ROOT / folder).rglob("*.py")} | {"helpers", "conftest"}
+    norm = lambda name: name.lower().replace("_", "-")
+    declared = {norm(n) for k in ("requirements", "dev_requirements", "nodeps_requirements") for n in requirement_names(project_setting(k))}
+    distributions = importlib.metadata.packages_distributions()
+    undeclared = {name: sorted(files)[:3] for name, files in direct_imports().items()
+                  if name not in sys.stdlib_module_names and name not in local
+                  and not {norm(d) for d in distributions.get(name, [name])} & declared}
+    assert not undeclared, f"imported but not declared in settings.ini: {undeclared}"
