@@ -25,7 +25,7 @@ from .results import validate_results
 # %% auto #0
 __all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'Parameter', 'parameters_cell', 'read_parameters', 'type_ok',
            'load_profile', 'parse_overrides', 'Job', 'discover', 'plan', 'Outcome', 'results_path', 'finished',
-           'execute', 'summarize', 'write_summary', 'run', 'describe', 'main']
+           'execute', 'summarize', 'write_summary', 'run', 'describe', 'command_line', 'main']
 
 # %% ../nbs/15_runner.ipynb #b952757b
 KERNEL_NAME = project_setting("jupyter_kernel")  # registered inside the venv by `make install`
@@ -171,7 +171,7 @@ def _last_error(executed: Path) -> str:
             if output.get("output_type") == "error": return f"{output['ename']}: {output['evalue']}"[:300]
     return ""
 
-def execute(job: Job, out: Path, profile: str, log_output: bool = False, progress: bool = True) -> Outcome:
+def execute(job: Job, out: Path, profile: str, log_output: bool = False, progress: bool = True, kernel: str = KERNEL_NAME) -> Outcome:
     "Run one notebook with papermill; validate and stamp its results.json."
     import papermill as pm
     folder = Path(out) / profile / job.name
@@ -182,7 +182,7 @@ def execute(job: Job, out: Path, profile: str, log_output: bool = False, progres
     start = time.time()
     try:
         pm.execute_notebook(job.path, executed, parameters={**job.params, "results_dir": str(folder.resolve())},
-                            kernel_name=KERNEL_NAME, cwd=job.path.parent, progress_bar=progress,
+                            kernel_name=kernel, cwd=job.path.parent, progress_bar=progress,
                             log_output=log_output, request_save_on_cell_execute=True)
         data = validate_results(json.loads(results.read_text()))
         data["params_hash"] = job.params_hash
@@ -234,16 +234,16 @@ def write_summary(out: Path, profile: str, outcomes: dict | None = None) -> Path
     return path
 
 # %% ../nbs/15_runner.ipynb #67f10e90
-def _check_kernel():
+def _check_kernel(kernel: str = KERNEL_NAME):
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-    try: KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    try: KernelSpecManager().get_kernel_spec(kernel)
     except NoSuchKernel:
-        raise RuntimeError(f"Jupyter kernel {KERNEL_NAME!r} is not registered: run `make install` "
-                           "(it registers the kernel inside .venv).") from None
+        hint = "run `make install` (it registers the kernel inside .venv)" if kernel == KERNEL_NAME else "see `jupyter kernelspec list`"
+        raise RuntimeError(f"Jupyter kernel {kernel!r} is not registered: {hint}.") from None
 
 def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), out: Path | str | None = None,
         resume: bool = False, log_output: bool = False, notebooks_dir: Path | None = None,
-        profiles_dir: Path | None = None, progress: bool = True) -> int:
+        profiles_dir: Path | None = None, progress: bool = True, kernel: str = KERNEL_NAME) -> int:
     "Execute notebooks under a profile; return the exit status (0 when all succeeded)."
     notebooks_dir = Path(notebooks_dir or repro_dir())
     profiles_dir = Path(profiles_dir or notebooks_dir / "profiles")
@@ -252,13 +252,13 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
     if not jobs:
         print(f"No reproduction notebooks in {notebooks_dir}: nothing to run.")
         return 0
-    _check_kernel()
+    _check_kernel(kernel)
     outcomes = {}
     for job in tqdm(jobs, desc=f"notebooks ({profile})", disable=not progress):
         if resume and finished(job, out, profile):
             outcomes[job.name] = Outcome(job.name, "skipped")
             continue
-        outcomes[job.name] = outcome = execute(job, out, profile, log_output, progress)
+        outcomes[job.name] = outcome = execute(job, out, profile, log_output, progress, kernel)
         print(f"{job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}", file=sys.stderr)
     summary = write_summary(out, profile, outcomes)
     print(f"summary: {summary}")
@@ -277,14 +277,24 @@ def describe(notebooks_dir: Path | None = None, profile: str | None = None, prof
             lines.append(f"  {p.name} = {p.default!r}{chosen}" + (f"  # {p.help}" if p.help else ""))
     return "\n".join(lines) or f"No reproduction notebooks in {notebooks_dir}."
 
-def main(argv: list[str] | None = None) -> int:
-    "Command-line entry point (`python -m helpers.runner`)."
+class _Parameter(argparse.Action):
+    "`-p KEY=VALUE` (this runner's form, `KEY` may be `NOTEBOOK.KEY`) or `-p NAME VALUE` (papermill's form)."
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(values) == 1 and "=" in values[0]: pair = values[0]
+        elif len(values) == 2 and "=" not in values[0]: pair = f"{values[0]}={values[1]}"
+        else: parser.error(f"-p takes KEY=VALUE or NAME VALUE (notebook names go before the options), got: {' '.join(values)}")
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), pair])
+
+def command_line() -> argparse.ArgumentParser:
+    "The parser of `python -m helpers.runner`."
     parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__ or "Run the reproductions.")
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="execute notebooks with a profile")
     r.add_argument("names", nargs="*", help="notebooks to run (default: all)")
     r.add_argument("--profile", default="smoke", help=f"one of {', '.join(PROFILES)}")
-    r.add_argument("-p", dest="params", action="append", default=[], metavar="[NOTEBOOK.]KEY=VALUE")
+    r.add_argument("-p", "--parameters", dest="params", action=_Parameter, nargs="+", default=[],
+                   metavar="[NOTEBOOK.]KEY=VALUE | NAME VALUE")
+    r.add_argument("-k", "--kernel", default=KERNEL_NAME, help=f"Jupyter kernel (default: {KERNEL_NAME}, registered by `make install`)")
     r.add_argument("--out", default=None, help="output folder (default: runs/)")
     r.add_argument("--resume", action="store_true", help="skip notebooks whose results exist for the same parameters")
     r.add_argument("--log-output", action="store_true", help="stream the notebooks' cell output")
@@ -297,11 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("report", help="rebuild summary.md from existing results")
     s.add_argument("--profile", default="smoke")
     s.add_argument("--out", default=None)
-    args = parser.parse_args(argv)
+    return parser
+
+def main(argv: list[str] | None = None) -> int:
+    "Command-line entry point (`python -m helpers.runner`)."
+    args = command_line().parse_args(argv)
     try:
         if args.command == "run":
             return run(args.names, args.profile, args.params, args.out, args.resume, args.log_output,
-                       args.notebooks_dir, args.profiles_dir)
+                       args.notebooks_dir, args.profiles_dir, kernel=args.kernel)
         if args.command == "list":
             print(describe(args.notebooks_dir, args.profile, args.profiles_dir)); return 0
         print(write_summary(Path(args.out or runs_dir()), args.profile).read_text()); return 0
