@@ -55,7 +55,11 @@ CACHE_ENV_VAR = "INTERP_CACHE_DIR"
 def cache_dir(*parts: str) -> Path:
     "The cache folder (created on demand), or a sub-folder of it named by `parts`."
     base = os.environ.get(CACHE_ENV_VAR)
-    path = Path(base).expanduser() if base else project_root() / ".cache"
+    if base: path = Path(base).expanduser()
+    else:
+        try: path = project_root() / ".cache"
+        except FileNotFoundError:  # not inside a checkout: the user's cache folder
+            path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "interp-reproductions"
     path = path.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
