@@ -25,9 +25,9 @@ from .models import block_output, check_layer, hf_module, load_model
 from .probing_data import list_datasets, load_dataset
 
 # %% auto #0
-__all__ = ['KINDS', 'SAEConfig', 'SAE', 'train_sae', 'evaluate_sae', 'synthetic_dictionary', 'recovered_fraction', 'save_sae',
-           'load_sae', 'load_gemma_scope', 'load_saelens', 'spliced_loss', 'typical_tokens', 'probing_text_prompts',
-           'reproduction_sae']
+__all__ = ['KINDS', 'SAELENS_ARCHITECTURE', 'SAEConfig', 'SAE', 'train_sae', 'evaluate_sae', 'synthetic_dictionary',
+           'recovered_fraction', 'load_gemma_scope', 'load_saelens', 'save_sae', 'load_sae', 'spliced_loss',
+           'typical_tokens', 'probing_text_prompts', 'reproduction_sae']
 
 # %% ../nbs/11_sae.ipynb #f6824c80
 KINDS = ("topk", "relu", "jumprelu")
@@ -212,23 +212,6 @@ def recovered_fraction(sae: SAE, features: torch.Tensor, threshold: float = 0.9)
     cos = F.normalize(features, dim=1) @ F.normalize(sae.W_dec.detach().cpu(), dim=1).T
     return (cos.max(1).values > threshold).float().mean().item()
 
-# %% ../nbs/11_sae.ipynb #119a4d3f
-def save_sae(sae: SAE, folder: str | Path) -> Path:
-    "Write `sae.safetensors` and `cfg.json` into `folder`."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in sae.state_dict().items()}
-    atomic_write(folder / "sae.safetensors", lambda tmp: save_file(tensors, str(tmp)))
-    atomic_write(folder / "cfg.json", lambda tmp: tmp.write_text(json.dumps(asdict(sae.config), indent=2)))
-    return folder
-
-def load_sae(folder: str | Path, device: str = "cpu") -> SAE:
-    "An SAE saved by `save_sae`."
-    folder = Path(folder)
-    if not (folder / "cfg.json").exists(): raise FileNotFoundError(f"{folder} holds no cfg.json: not an SAE saved by save_sae")
-    sae = SAE(SAEConfig(**json.loads((folder / "cfg.json").read_text())))
-    sae.load_state_dict(load_file(str(folder / "sae.safetensors")))
-    return sae.to(get_device(device)).eval()
-
 # %% ../nbs/11_sae.ipynb #23820ac3
 def _from_weights(W_enc, b_enc, W_dec, b_dec, kind, threshold=None, k=32, subtract_b_dec=True) -> SAE:
     if kind == "jumprelu" and threshold is None: raise ValueError("a JumpReLU SAE needs its threshold")
@@ -267,6 +250,38 @@ def load_saelens(path: str | Path | None = None, hub: tuple[str, str] | None = N
     k = int((cfg.get("activation_fn_kwargs") or {}).get("k", cfg.get("k", 32)))
     return _from_weights(w["W_enc"], w["b_enc"], w["W_dec"], w["b_dec"], kind, threshold=w.get("threshold"), k=k,
                          subtract_b_dec=cfg.get("apply_b_dec_to_input", True))
+
+# %% ../nbs/11_sae.ipynb #119a4d3f
+SAELENS_ARCHITECTURE = {"topk": "topk", "relu": "standard", "jumprelu": "jumprelu"}  # our kind -> SAELens's name
+
+def save_sae(sae: SAE, folder: str | Path,
+             model_name: str | None = None,  # the model whose activations it encodes (registry name)
+             hook_name: str | None = None,  # where, in TransformerLens naming, e.g. "blocks.15.hook_resid_post"
+             hook_layer: int | None = None,
+             context_size: int | None = None,  # tokens per prompt it was trained on
+            ) -> Path:
+    "Write `sae_weights.safetensors` and `cfg.json` into `folder`, in SAELens's layout."
+    folder, c = Path(folder), sae.config
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {"W_enc": sae.W_enc, "b_enc": sae.b_enc, "W_dec": sae.W_dec, "b_dec": sae.b_dec}
+    if sae.threshold is not None: tensors["threshold"] = sae.threshold
+    tensors = {k: v.detach().float().cpu().contiguous() for k, v in tensors.items()}
+    topk = c.kind == "topk"
+    cfg = {"architecture": SAELENS_ARCHITECTURE[c.kind], "d_in": c.d_in, "d_sae": c.n_latents, "dtype": "float32",
+           "device": "cpu", "model_name": model_name, "hook_name": hook_name, "hook_layer": hook_layer, "hook_head_index": None,
+           "activation_fn_str": "topk" if topk else "relu", "activation_fn_kwargs": {"k": c.k} if topk else {},
+           "apply_b_dec_to_input": True, "finetuning_scaling_factor": False, "normalize_activations": "none",
+           "context_size": context_size, "prepend_bos": True, "dataset_path": None, "sae_lens_training_version": None}
+    atomic_write(folder / "sae_weights.safetensors", lambda tmp: save_file(tensors, str(tmp)))
+    atomic_write(folder / "cfg.json", lambda tmp: tmp.write_text(json.dumps(cfg, indent=2)))
+    return folder
+
+def load_sae(folder: str | Path, device: str = "cpu") -> SAE:
+    "An SAE saved by `save_sae` (or any SAELens-layout folder of a supported architecture)."
+    folder = Path(folder)
+    if not (folder / "cfg.json").exists():
+        raise FileNotFoundError(f"{folder} holds no cfg.json: not an SAE folder (SAELens layout: cfg.json and sae_weights.safetensors)")
+    return load_saelens(folder).to(get_device(device)).eval()
 
 # %% ../nbs/11_sae.ipynb #89bd86b9
 @torch.inference_mode()
@@ -324,7 +339,7 @@ def reproduction_sae(layer: int = 15,  # block whose output is encoded
     "The SmolLM2-135M SAE (trained on first use, then cached) and its recipe."
     recipe = {"model": "smollm2-135m", "layer": layer, "kind": kind, "n_latents": n_latents, "k": k, "steps": steps,
               "n_prompts": n_prompts, "max_length": max_length, "seed": seed, "outlier_factor": outlier_factor, **train_kwargs,
-              "version": 2, "n_tokens": None, "n_tokens_left_out": None}
+              "version": 3, "n_tokens": None, "n_tokens_left_out": None}
     folder = cache_dir("saes") / f"smollm2-l{layer}-{kind}-{hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]}"
     if (folder / "recipe.json").exists(): return load_sae(folder, device), json.loads((folder / "recipe.json").read_text())
     model = load_model("smollm2-135m", device=device)
@@ -334,6 +349,7 @@ def reproduction_sae(layer: int = 15,  # block whose output is encoded
     train_kwargs = {"batch_size": 512, **train_kwargs}
     sae = train_sae(acts, kind=kind, n_latents=n_latents, k=k, steps=steps, seed=seed, device=device, progress=progress, **train_kwargs)
     recipe.update(n_tokens=len(acts), n_tokens_left_out=left_out)
-    save_sae(sae, folder)
+    save_sae(sae, folder, model_name="smollm2-135m", hook_name=f"blocks.{layer}.hook_resid_post", hook_layer=layer,
+             context_size=max_length)
     atomic_write(folder / "recipe.json", lambda tmp: tmp.write_text(json.dumps(recipe, indent=2)))
     return sae, recipe

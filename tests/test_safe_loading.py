@@ -51,8 +51,8 @@ def test_sae_folder_with_a_pickle_instead_of_safetensors_is_refused_unread(tmp_p
     from helpers.sae import load_sae
     folder = tmp_path / "sae"
     folder.mkdir()
-    (folder / "sae.safetensors").write_bytes(pickle.dumps({"W_enc": [1.0]}))
-    (folder / "cfg.json").write_text('{"d_in": 1, "n_latents": 1, "kind": "topk", "k": 1}')
+    (folder / "sae_weights.safetensors").write_bytes(pickle.dumps({"W_enc": [1.0]}))
+    (folder / "cfg.json").write_text('{"architecture": "topk", "d_in": 1, "d_sae": 1, "activation_fn_kwargs": {"k": 1}}')
     def refuse(*args, **kwargs): raise AssertionError("a pickle was unpickled")
     monkeypatch.setattr(pickle, "load", refuse)
     monkeypatch.setattr(pickle, "loads", refuse)
