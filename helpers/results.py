@@ -5,6 +5,8 @@
 # %% ../nbs/14_results.ipynb #c1bc3a62
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import time
@@ -15,7 +17,7 @@ import jsonschema
 from .core import atomic_write, environment_record, runs_dir
 
 # %% auto #0
-__all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'write_results']
+__all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'metrics_csv', 'write_results']
 
 # %% ../nbs/14_results.ipynb #efcbbc87
 # A metric is a number, or a short list of numbers where the quantity is a set (e.g. the top Fourier periods).
@@ -73,6 +75,16 @@ def _numbers(mapping: dict, what: str) -> dict:
     return {str(k): [_number(x, f"{what}[{k!r}]") for x in v] if isinstance(v, (list, tuple)) else _number(v, f"{what}[{k!r}]")
             for k, v in mapping.items()}
 
+def metrics_csv(metrics: dict, paper_reference: dict) -> str:
+    "The tidy table `metric,value,paper_value`: every metric of the run, then the paper's values the run has no metric for (a list is one JSON cell)."
+    cell = lambda v: "" if v is None else json.dumps(v) if isinstance(v, list) else repr(v)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["metric", "value", "paper_value"])
+    for name in [*metrics, *(k for k in paper_reference if k not in metrics)]:
+        writer.writerow([name, cell(metrics.get(name)), cell(paper_reference.get(name))])
+    return out.getvalue()
+
 def write_results(results_dir: str | Path | None,  # the runner's folder for this notebook, or None when run by hand
                   *, paper: str,  # the paper's short title
                   notebook: str,  # the notebook's name (file stem)
@@ -84,7 +96,7 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
                   started: float,  # `time.time()` at the start of the run
                   device: str | None = None,  # the device used (recorded in the environment)
                  ) -> Path:
-    "Write and validate `results.json` for a run; return its path."
+    "Write and validate `results.json` for a run, and `metrics.csv` beside it; return the path of `results.json`."
     folder = resolve_results_dir(results_dir, notebook)
     results = {"paper": paper, "notebook": notebook, "profile": profile, "model": model,
                "params": json.loads(json.dumps(params, default=str)),
@@ -94,4 +106,5 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
     validate_results(results)
     path = folder / "results.json"
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(results, indent=2, allow_nan=False)))
+    atomic_write(folder / "metrics.csv", lambda tmp: tmp.write_text(metrics_csv(results["metrics"], results["paper_reference"])))
     return path
