@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from helpers.activations import SITES, collect_activations
-from helpers.models import (HubUnavailableError, block_output, complete, load_model, n_layers, d_model,
-                            single_token_id)
+from helpers.models import HubUnavailableError, block_output, complete, d_model, load_model, n_layers
+from helpers.tokens import single_token_id
 
 PROMPTS = ["the cat sat on a mat", "two days from Monday is", "the cat", "a mat is the mat"]
 
