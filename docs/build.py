@@ -27,19 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(ROOT))
 from helpers.core import project_setting  # noqa: E402
+from helpers.papers import PAPERS  # noqa: E402
 
-# Each reproduction with its paper, the authors' repository, and the helper notebooks written for it.
-PAPERS = {
-    "helix_addition": {"short": "Helix addition", "title": "Language Models Use Trigonometry to Do Addition", "arxiv": "2502.00873",
-                       "repo": "subhashk01/LLM-addition", "helpers": ["06_patching", "07_helix"],
-                       "figure": "helix_patching.png"},
-    "circular_features": {"short": "Circular features", "title": "Not All Language Model Features Are Linear", "arxiv": "2405.14860",
-                          "repo": "JoshEngels/MultiDimensionalFeatures",
-                          "helpers": ["10_irreducibility", "11_features"], "figure": "interventions.png"},
-    "sparse_probing": {"short": "Sparse probing", "title": "Are Sparse Autoencoders Useful? A Case Study in Sparse Probing", "arxiv": "2502.16681",
-                       "repo": "JoshEngels/SAE-Probes", "helpers": ["09_probing_data", "12_probes", "13_probing_analysis"],
-                       "figure": "normal_setting.png"},
-}
 SKIP_FLAGS = set(project_setting("tst_flags").split())  # cells too slow (or needing a GPU) for a docs build
 
 

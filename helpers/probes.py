@@ -25,7 +25,7 @@ from .probing_data import data_dir, load_dataset
 __all__ = ['MAX_ROWS', 'SCARCITY_SIZES', 'IMBALANCE_RATIOS', 'NOISE_FRACTIONS', 'binary_datasets', 'encode_labels', 'load_binary',
            'ood_datasets', 'split_indices', 'normal_num_train', 'imbalance_num_train', 'flip_labels', 'cv_splits',
            'select_and_fit', 'log2_grid', 'baseline_grids', 'check_probe_data', 'run_baselines', 'rank_latents',
-           'run_sae_probes']
+           'run_sae_probes', 'probe_settings']
 
 # %% ../nbs/12_probes.ipynb #383efd9e
 def binary_datasets() -> list[str]:
@@ -197,3 +197,33 @@ def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64,
             model, val_auc, _ = select_and_fit(make, list(np.logspace(5, -5, 10)), Z_train[:, top], y_train, seed)
             rows.append({"k": k, **_metrics(model, Z_test[:, top], y_test), "val_auc": val_auc})
     return pd.DataFrame(rows)
+
+# %% ../nbs/12_probes.ipynb #49faee5e
+def probe_settings(X, Z, y,  # activations, SAE codes and labels of one dataset
+                   ks=(16, 128), sae_k: int = 128, scarcity_sizes=(), imbalance_ratios=(), noise_fractions=(),
+                   ood: tuple | None = None,  # (X, Z, y) of the dataset's out-of-distribution rows
+                   normalised: bool = False, seed: int = 42, n_xgboost: int = 10) -> pd.DataFrame:
+    "One row per method and setting (normal, scarcity, imbalance, noise, ood), with `num_train` or `ratio` where they apply."
+    train, test = split_indices(y, normal_num_train(len(y)), seed=seed)
+    rows = [run_baselines(X[train], y[train], X[test], y[test], seed=seed, n_xgboost=n_xgboost).assign(setting="normal"),
+            run_sae_probes(Z[train], y[train], Z[test], y[test], ks=ks, normalised=normalised, seed=seed)
+            .assign(method=lambda f: "sae_k" + f.k.astype(str), setting="normal")]
+    def pair(tr, y_train, test_data, **labels):
+        X_te, Z_te, y_te = test_data
+        base = run_baselines(X[tr], y_train, X_te, y_te, methods=("logreg",), seed=seed)
+        sae = run_sae_probes(Z[tr], y_train, Z_te, y_te, ks=(sae_k,), normalised=normalised, seed=seed).assign(method=f"sae_k{sae_k}")
+        return [frame.assign(**labels) for frame in (base, sae)]
+    normal_test = (X[test], Z[test], y[test])
+    for n in scarcity_sizes:
+        if n <= len(y) - 100:
+            tr, _ = split_indices(y, n, seed=seed); rows += pair(tr, y[tr], normal_test, setting="scarcity", num_train=n)
+    for r in imbalance_ratios:
+        try: tr, te = split_indices(y, imbalance_num_train(y), pos_ratio=r, seed=seed)
+        except ValueError: continue
+        rows += pair(tr, y[tr], (X[te], Z[te], y[te]), setting="imbalance", ratio=r)
+    for f in noise_fractions:
+        rows += pair(train, flip_labels(y[train], f, seed=seed), normal_test, setting="noise", ratio=f)
+    if ood is not None:
+        tr, _ = split_indices(y[:1500], min(1024, len(y[:1500]) - 100), seed=seed)
+        rows += pair(tr, y[tr], ood, setting="ood")
+    return pd.concat(rows, ignore_index=True)

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from conftest import save_tiny
-from helpers.helix import Basis, fit_basis
+from helpers.fits import Basis, fit_basis
 from helpers.models import hf_module, load_model
 from helpers.patching import Patch, logit_difference, patched_logits
 

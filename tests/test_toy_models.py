@@ -114,7 +114,7 @@ def test_circle_patch_moves_the_toy_calendar_answer_to_the_target():
     "The paper's circular probe (PCA-5, least squares onto the unit circle) and its circle patch, at the embeddings."
     import numpy as np
     from helpers.activations import collect_activations
-    from helpers.helix import PCA
+    from helpers.fits import PCA
     from helpers.tokens import single_token_id
     from helpers.patching import Patch, patched_logits
     model = load_model("toy-calendar", device="cpu")
