@@ -85,3 +85,16 @@ def test_every_directly_imported_package_is_declared():
                   if name not in sys.stdlib_module_names and name not in local
                   and not {norm(d) for d in distributions.get(name, [name])} & declared}
     assert not undeclared, f"imported but not declared in settings.ini: {undeclared}"
+
+
+def test_paper_notebooks_are_thin_and_registered():
+    "A reproduction reads like the paper: short cells over the helpers, and an entry in the paper registry."
+    from helpers.papers import PAPERS
+    notebooks = sorted((ROOT / "paper_reproductions").glob("*.ipynb"))
+    assert sorted(p.stem for p in notebooks) == sorted(PAPERS)
+    long = [f"{p.name} cell {i}: {len(c.source.splitlines())} lines" for p in notebooks
+            for i, c in enumerate(nbformat.read(p, as_version=4).cells) if c.cell_type == "code" and len(c.source.splitlines()) > 30]
+    assert not long, long
+    readme = (ROOT / "README.md").read_text()
+    for paper in PAPERS.values():
+        assert paper["title"] in readme and paper["arxiv"] in readme, paper["title"]
