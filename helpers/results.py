@@ -5,7 +5,9 @@
 # %% ../nbs/17_results.ipynb #c1bc3a62
 from __future__ import annotations
 
+import ast
 import csv
+import inspect
 import io
 import json
 import math
@@ -14,11 +16,12 @@ from pathlib import Path
 
 import jsonschema
 
-from .core import atomic_write, environment_record, runs_dir
+from .core import atomic_write, environment_record, repro_dir, runs_dir
 from .papers import paper_of
 
 # %% auto #0
-__all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'metrics_csv', 'write_results']
+__all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'metrics_csv',
+           'parameter_names', 'run_parameters', 'write_results']
 
 # %% ../nbs/17_results.ipynb #efcbbc87
 # A metric is a number, or a short list of numbers where the quantity is a set (e.g. the top Fourier periods).
@@ -86,19 +89,31 @@ def metrics_csv(metrics: dict, paper_reference: dict) -> str:
         writer.writerow([name, cell(metrics.get(name)), cell(paper_reference.get(name))])
     return out.getvalue()
 
+def parameter_names(notebook: str) -> list[str]:
+    "The names a reproduction's `parameters` cell assigns, in order."
+    nb = json.loads((repro_dir() / f"{notebook}.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    tree = ast.parse("".join(cell["source"]))
+    return [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)]
+
+def run_parameters(notebook: str, namespace: dict) -> dict:
+    "The values of the notebook's parameters in `namespace` (a running notebook's globals: defaults, or what papermill injected)."
+    return {name: namespace[name] for name in parameter_names(notebook) if name in namespace and name != "results_dir"}
+
 def write_results(results_dir: str | Path | None,  # the runner's folder for this notebook, or None when run by hand
                   *, notebook: str,  # the notebook's name (file stem)
                   profile: str,  # the profile its parameters came from ("smoke", "cpu", "gpu", "paper", or "manual")
                   model: str,  # the model the run used
-                  params: dict,  # the notebook's parameters as run
                   metrics: dict,  # name -> number, computed by the run
                   paper_reference: dict,  # name -> the paper's value, for the metrics that have one
                   started: float,  # `time.time()` at the start of the run
                   device: str | None = None,  # the device used (recorded in the environment)
                   paper: str | None = None,  # the paper's title; by default the registry's (`helpers.papers`)
+                  params: dict | None = None,  # the parameters as run; by default read from the caller's namespace
                  ) -> Path:
     "Write and validate `results.json` for a run, and `metrics.csv` beside it; return the path of `results.json`."
     folder = resolve_results_dir(results_dir, notebook)
+    if params is None: params = run_parameters(notebook, inspect.currentframe().f_back.f_globals)
     results = {"paper": paper or paper_of(notebook)["title"], "notebook": notebook, "profile": profile, "model": model,
                "params": json.loads(json.dumps(params, default=str)),
                "metrics": _numbers(metrics, "metrics"), "paper_reference": _numbers(paper_reference, "paper_reference"),

@@ -186,6 +186,7 @@ def execute(job: Job, out: Path, profile: str, log_output: bool = False, progres
                             log_output=log_output, request_save_on_cell_execute=True)
         data = validate_results(json.loads(results.read_text()))
         data["params_hash"] = job.params_hash
+        data["params_injected"] = json.loads(json.dumps(job.params, default=str))  # what papermill set; `params` holds every value the run used
         atomic_write(results, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
         return Outcome(job.name, "ok", time.time() - start)
     except FileNotFoundError:

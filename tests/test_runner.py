@@ -107,6 +107,7 @@ def test_resume_skips_finished_notebooks_and_reruns_changed_ones(project):
     changed = runner(nbs, out, "adds", "--profile", "smoke", "--resume", "-p", "n=5")
     assert changed.returncode == 0 and results.stat().st_mtime_ns != first
     assert json.loads(results.read_text())["params"]["n"] == 5
+    assert json.loads(results.read_text())["params_injected"]["n"] == 5  # the runner records what papermill injected
 
 
 def test_report_rebuilds_the_summary_from_files(project):
