@@ -220,9 +220,10 @@ def home_page(staging: Path, info: dict, profile: str, runs: Path, helpers: list
             shutil.copy(chosen, figures / f"{name}-{chosen.name}")
             blocks.append(f"```{{image}} figures/{name}-{chosen.name}\n:alt: {name}: {chosen.stem}\n:width: 90%\n```\n")
         if page["results"]:
-            metrics = page["results"]["metrics"]
-            blocks.append(f"{len(metrics)} metrics from the `{profile}` run, with the paper's values, in the "
-                          f"[summary](summary.md).\n")
+            metrics, verdicts = page["results"]["metrics"], page["results"].get("verdicts", [])
+            blocks.append(f"{len(metrics)} metrics from the `{profile}` run beside the paper's values, grouped by the paper's "
+                          f"tables, and {len(verdicts)} computed verdicts on its claims ({sum(v['holds'] for v in verdicts)} hold), "
+                          f"in the [summary](summary.md).\n")
     toc = []
     for name, page in info.items():
         helper_docs = "\n".join(f"helpers/{h}" for h in PAPERS.get(name, {}).get("helpers", []) if h in helpers)

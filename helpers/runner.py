@@ -20,7 +20,7 @@ from fastcore.imports import IN_NOTEBOOK
 from tqdm.auto import tqdm
 
 from .core import atomic_write, project_setting, repro_dir, runs_dir
-from .results import validate_results
+from .results import format_value, results_markdown, validate_results
 
 # %% auto #0
 __all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'Parameter', 'parameters_cell', 'read_parameters', 'type_ok',
@@ -195,12 +195,6 @@ def execute(job: Job, out: Path, profile: str, log_output: bool = False, progres
         return Outcome(job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300])
 
 # %% ../nbs/18_runner.ipynb #fac990d6
-def _fmt(value) -> str:
-    if value is None: return "–"
-    if isinstance(value, list): return ", ".join(_fmt(v) for v in value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e12: return str(int(value))
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
 def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = None) -> str:
     "Markdown summary of a profile's results folder."
     base = Path(out) / profile
@@ -213,17 +207,15 @@ def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = Non
         status = outcome.status if outcome else ("ok" if results else "failed")
         if status == "failed" or results is None:
             error = outcome.error if outcome else _last_error(base / f"{name}.ipynb")
-            rows.append(f"| {name} | {status} | {_fmt(outcome.duration_s if outcome else None)} | – | – |")
+            rows.append(f"| {name} | {status} | {format_value(outcome.duration_s if outcome else None)} | – | – |")
             if error: sections.append(f"### {name}\n\nFailed: `{error}`\n")
             continue
         env = results["environment"]
         rows.append(f"| {name} | {status} | {results['duration_s']:.1f} s | {env.get('device')} ({env.get('device_name')}) | {results['model']} |")
-        lines = [f"### {name}", "", f"{results['paper']} (model `{results['model']}`, profile `{results['profile']}`)", "",
-                 "| metric | this run | paper |", "|---|---|---|"]
-        ref = results["paper_reference"]
-        lines += [f"| {k} | {_fmt(v)} | {_fmt(ref.get(k))} |" for k, v in results["metrics"].items()]
-        lines += [f"| {k} | – | {_fmt(v)} |" for k, v in ref.items() if k not in results["metrics"]]
-        sections.append("\n".join(lines) + "\n")
+        head = f"### {name}\n\n{results['paper']} (model `{results['model']}`, profile `{results['profile']}`)"
+        if results.get("reference_model") and results["reference_model"] != results["model"]:
+            head += f". The paper's values are {results['reference_model']}'s unless a row names another model."
+        sections.append(head + "\n\n" + results_markdown(results))
     header = [f"# Reproduction summary: profile `{profile}`", "", "| notebook | status | duration | device | model |",
               "|---|---|---|---|---|"]
     return "\n".join(header + rows) + "\n\n" + "\n".join(sections)
