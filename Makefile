@@ -12,7 +12,7 @@ MODELS := $(shell sed -n 's/^embedded_model_requirements *= *//p' settings.ini)
 LARGE_MODELS := $(shell sed -n 's/^large_model_requirements *= *//p' settings.ini)
 STAMP := $(VENV)/.installed
 
-.PHONY: test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench
+.PHONY: test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
 
 install: $(STAMP)
 
@@ -90,6 +90,11 @@ bench: install
 DOCS_PROFILE ?= smoke
 docs: install
 	$(BIN)/python docs/build.py --profile $(DOCS_PROFILE)
+
+# Re-execute the helper notebooks in place so that their example cells keep outputs (slow and gpu cells keep theirs).
+outputs: install
+	$(BIN)/python docs/fill_outputs.py
+	$(BIN)/nbdev_clean
 
 # Headless Chromium and its driver for the site check; Debian packages, installed when missing.
 browser: install

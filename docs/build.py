@@ -237,6 +237,7 @@ def home_page(staging: Path, info: dict, profile: str, runs: Path, helpers: list
 
 def build(profile: str = "smoke", out: Path = ROOT / "_site", runs: Path = ROOT / "runs") -> Path:
     staging, cache = ROOT / "_build" / "docs", ROOT / "_build" / "docs-exec"
+    before = set(os.listdir(ROOT))
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for name in ("conf.py", "running.md"): shutil.copy(DOCS / name, staging / name)
@@ -245,8 +246,15 @@ def build(profile: str = "smoke", out: Path = ROOT / "_site", runs: Path = ROOT 
     info = reproduction_pages(staging, profile, Path(runs))
     errors_page(staging)
     home_page(staging, info, profile, Path(runs), helpers)
+    # Sphinx builds inside _build/ (myst-nb writes jupyter_execute/ beside its output folder), then the site is copied out.
+    html = ROOT / "_build" / "html"
+    shutil.rmtree(html, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-j", "2", "-d", str(ROOT / "_build" / "doctrees"),
+                    str(staging), str(html)], check=True)
     shutil.rmtree(out, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-j", "2", str(staging), str(out)], check=True)
+    shutil.copytree(html, out)
+    stray = set(os.listdir(ROOT)) - before - {"_build", "_site", "runs", ".cache"}
+    if stray: raise RuntimeError(f"the documentation build wrote outside _build/ and _site/: {sorted(stray)}")
     (Path(out) / ".nojekyll").touch()  # GitHub Pages: serve _static/ and _images/ as they are
     print(f"site: {Path(out) / 'index.html'}")
     return Path(out)
