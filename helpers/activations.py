@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from .core import atomic_write, cache_dir
 from .models import (attn_output, block_input, block_output, check_layer, head_outputs, hf_module, mlp_output,
-                            n_layers, neuron_activations)
+                            n_layers, neuron_activations, neuron_preactivations)
 from .tokens import pad_right, tokenize_prompts
 
 # %% auto #0
@@ -24,8 +24,8 @@ __all__ = ['SITES', 'residual', 'check_request', 'weights_fingerprint', 'cache_k
            'collect_activations', 'residual_points', 'collect_token_activations']
 
 # %% ../nbs/05_activations.ipynb #cea024de
-SITES = {"resid_pre": block_input, "attn_heads": head_outputs, "attn_out": attn_output, "mlp_neurons": neuron_activations,
-         "mlp_out": mlp_output, "resid_post": block_output}
+SITES = {"resid_pre": block_input, "attn_heads": head_outputs, "attn_out": attn_output, "mlp_pre": neuron_preactivations,
+         "mlp_neurons": neuron_activations, "mlp_out": mlp_output, "resid_post": block_output}  # a block's sites in forward order
 
 def residual(model, point: int) -> torch.Tensor:
     "The residual stream at point 0..n_layers (the input of block `point`, or the last block's output), inside a trace."

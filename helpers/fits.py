@@ -29,7 +29,7 @@ def peak_periods(X: np.ndarray, k: int = 4) -> list[float]:
 # %% ../nbs/07_fits.ipynb #7a15204a
 @dataclass(frozen=True)
 class Basis:
-    "A feature map of numbers: 'helix' or 'circle' with periods, or 'poly' with a degree; `scale` normalises the input."
+    "A feature map of numbers: 'helix' or 'circle' with periods, or 'poly' with a degree; `scale` normalises the input (1.0: raw)."
     kind: str
     periods: tuple = ()
     degree: int = 0
@@ -50,7 +50,8 @@ class Basis:
 
     @property
     def label(self) -> str:
-        return f"poly{self.degree}" if self.kind == "poly" else f"{self.kind}{list(self.periods)}"
+        if self.kind == "poly": return f"{'raw ' if self.scale == 1.0 else ''}poly{self.degree}"
+        return f"{self.kind}{list(self.periods)}"
 
 # %% ../nbs/07_fits.ipynb #cfe5724d
 @dataclass(frozen=True)
@@ -117,9 +118,9 @@ def period_sets(periods) -> list[tuple]:
     return [c for k in range(1, len(periods) + 1) for c in combinations(periods, k)]
 
 def fit_family(X, values, periods=(2, 5, 10, 100), degrees=(3, 5, 7, 9), n_pca=100, scale=None) -> dict[str, Fit]:
-    "Helix and circle fits for every period set and polynomial fits, by label, sharing one PCA."
+    "Helix and circle fits for every period set, normalised and raw-power polynomial fits, by label, sharing one PCA."
     scale = float(scale or np.max(values))
     pca = PCA.fit(X, n_pca)
     bases = [Basis(kind, s, scale=scale) for kind in ("helix", "circle") for s in period_sets(periods)]
-    bases += [Basis("poly", degree=d, scale=scale) for d in degrees]
+    bases += [Basis("poly", degree=d, scale=s) for s in (scale, 1.0) for d in degrees]
     return {basis.label: fit_basis(X, values, basis, pca=pca) for basis in bases}

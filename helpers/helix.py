@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from .activations import collect_activations, residual_points
-from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods
+from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
 from .models import NEURONS_IN, architecture, hf_module, n_layers
 from .patching import Patch, logit_difference, patched_logits
 from .tokens import pad_right, single_token_id
@@ -20,9 +20,10 @@ from .tokens import pad_right, single_token_id
 # %% auto #0
 __all__ = ['POSITIONS', 'DIGIT_POSITIONS', 'addition_frame', 'held_out_values', 'fit_sample', 'number_points', 'token_states',
            'linear_addition', 'fit_point', 'r2_table', 'make_pairs', 'mean_logit_differences', 'fit_patches',
-           'ld_table', 'last_token_bases', 'last_token_patches', 'component_states', 'component_effects',
-           'head_effects', 'neuron_attribution', 'top_neurons', 'neuron_grid', 'eq3_fit', 'digit_tokens',
-           'digit_problems', 'digit_pairs', 'digit_patches', 'a_token_summary']
+           'ld_table', 'best_period_sets', 'last_token_bases', 'last_token_patches', 'component_states',
+           'component_effects', 'head_effects', 'neuron_attribution', 'top_neurons', 'neuron_grid',
+           'neuron_grid_memory', 'eq3_fit', 'digit_tokens', 'digit_problems', 'digit_pairs', 'digit_patches',
+           'a_token_summary']
 
 # %% ../nbs/14_helix.ipynb #4bcd236d
 POSITIONS = {"a": -4, "b": -2, "last": -1}  # token positions in "a+b=" (and in any template ending so)
@@ -130,7 +131,8 @@ def mean_logit_differences(model, prompts,
 def fit_patches(pairs: pd.DataFrame, token: str,
                 X_points: np.ndarray,  # [n, points, d] states of the rows that `index_cf` numbers
                 point_fits: list[dict],  # a fit family per point (see `fit_point`)
-                periods, pca_sizes=(3, 5, 7, 9)):
+                periods, pca_sizes=(3, 5, 7, 9),
+                labels=None):  # the patches to make (e.g. "layer", "pca9", fit labels); None: all
     "((label, point), [Patch]) for the layer patch, PCA-k and every fit, at every point."
     cf_rows = pairs["index_cf"].values
     for p, family in enumerate(point_fits):
@@ -139,14 +141,26 @@ def fit_patches(pairs: pd.DataFrame, token: str,
         candidates = {"layer": X[cf_rows], **{f"pca{k}": pca.reconstruct(X[cf_rows], k) for k in pca_sizes}}
         candidates.update({label: fit.predict(pairs[f"{token}_cf"].values) for label, fit in family.items()})
         for label, values in candidates.items():
-            yield (label, p), [Patch("resid", p, POSITIONS[token], torch.tensor(values).float())]
+            if labels is None or label in labels: yield (label, p), [Patch("resid", p, POSITIONS[token], torch.tensor(values).float())]
 
 def ld_table(model, pairs: pd.DataFrame, token: str, X_points: np.ndarray, point_fits: list[dict], periods,
-             batch_size: int = 256) -> pd.DataFrame:
+             batch_size: int = 256, labels=None) -> pd.DataFrame:
     "Mean logit difference of each patch (rows) at each residual point (columns), patching at `token`."
-    patches = fit_patches(pairs, token, X_points, point_fits, periods)
+    patches = fit_patches(pairs, token, X_points, point_fits, periods, labels=labels)
     table = mean_logit_differences(model, pairs.prompt, patches, pairs["answer_id_cf"].values, batch_size=batch_size).unstack()
     return table.rename_axis(columns="point")
+
+def best_period_sets(mean_ld: pd.Series,  # mean logit difference over points, by fit label ("helix[2, 5]", ...)
+                     periods, kind: str = "helix") -> pd.DataFrame:
+    "Per number of periods (never across sizes): the set with the highest mean LD (the paper's rule) and the original code's last set."
+    rows = []
+    for k in range(1, len(periods) + 1):
+        sets = [s for s in period_sets(periods) if len(s) == k]
+        best = max(sets, key=lambda s: mean_ld[f"{kind}{list(s)}"])
+        rows.append({"periods": k, "parameters": Basis(kind, best).n_params, "paper rule (argmax)": list(best),
+                     "mean LD": mean_ld[f"{kind}{list(best)}"], "original code (last set)": list(sets[-1]),
+                     "mean LD (last set)": mean_ld[f"{kind}{list(sets[-1])}"]})
+    return pd.DataFrame(rows).set_index("periods")
 
 # %% ../nbs/14_helix.ipynb #589def72
 def last_token_bases(periods) -> dict:
@@ -238,12 +252,23 @@ def top_neurons(attribution: torch.Tensor, n: int) -> list[tuple[int, int]]:
     "(layer, neuron) of the `n` largest |attribution|, largest first."
     return [(int(i) // attribution.shape[1], int(i) % attribution.shape[1]) for i in torch.topk(attribution.abs().flatten(), n).indices]
 
-def neuron_grid(model, prompts, neurons: list[tuple[int, int]], batch_size: int = 256) -> np.ndarray:
-    "Last-token activations of `neurons` on `prompts`: [n, len(neurons)], float64."
-    layers = sorted({l for l, _ in neurons})
-    got = collect_activations(model, list(prompts), layers=layers, positions=-1, sites="mlp_neurons", batch_size=batch_size,
-                              progress=False)["mlp_neurons"][:, :, 0]
-    return np.stack([got[:, layers.index(l), i].numpy().astype(np.float64) for l, i in neurons], 1)
+def neuron_grid(model, prompts, neurons: list[tuple[int, int]], batch_size: int = 256,
+                site: str = "mlp_pre",  # "mlp_pre": pre-activations, as Eq. 3 models; "mlp_neurons": activations
+                chunk: int = 500,  # prompts per pass: only this many rows of every layer's full MLP width are held at once
+               ) -> np.ndarray:
+    "Last-token values of `neurons` at `site` on `prompts`: [n, len(neurons)], float64, streamed in chunks of prompts."
+    prompts, layers = list(prompts), sorted({l for l, _ in neurons})
+    columns = [(layers.index(l), i) for l, i in neurons]
+    parts = []
+    for start in range(0, len(prompts), chunk):
+        got = collect_activations(model, prompts[start:start + chunk], layers=layers, positions=-1, sites=site,
+                                  batch_size=batch_size, use_cache=False, progress=False)[site][:, :, 0]
+        parts.append(np.stack([got[:, l, i].numpy().astype(np.float64) for l, i in columns], 1))
+    return np.concatenate(parts)
+
+def neuron_grid_memory(n_prompts: int, n_layers: int, d_mlp: int, n_neurons: int, chunk: int = 500) -> float:
+    "Peak host memory (GiB) of `neuron_grid`: one chunk of every layer's MLP width in float32, plus the float64 grid."
+    return (min(chunk, n_prompts) * n_layers * d_mlp * 4 + n_prompts * n_neurons * 8) / 2**30
 
 def eq3_fit(y: np.ndarray, problems: pd.DataFrame, periods) -> tuple[np.ndarray, float]:
     "The Eq. 3 fit of activations `y` over `problems` (columns a, b, sum): (fitted values, NRMSE)."
@@ -303,7 +328,7 @@ def digit_patches(pairs: pd.DataFrame,
 def a_token_summary(model, problems: pd.DataFrame,  # from `addition_frame`
                     template: str, held_values: set, periods, n_sample: int, n_pairs: int, n_pca: int = 100,
                     seed: int = 0, batch_size: int = 256) -> dict:
-    "Accuracy, Fourier peaks at point 1, the best layer patch, and helix, circle, PCA-9, poly9 and randomised helix as shares of it."
+    "Accuracy, Fourier peaks at point 1, the best layer patch, and helix, circle, PCA-9, raw poly9 and randomised helix as shares of it."
     frame = fit_sample(problems, n_sample, held_values, seed)
     X = token_states(model, frame.prompt, batch_size=batch_size)["a"]
     fit_rows = ~frame.held_out.values if held_values else np.ones(len(frame), bool)
@@ -314,6 +339,6 @@ def a_token_summary(model, problems: pd.DataFrame,  # from `addition_frame`
     row = {"accuracy": problems.correct.mean(), "Fourier peaks (point 1)": ", ".join(f"{T:.3g}" for T in peak_periods(numbers[:, 1], 4)),
            "layer": best["layer"]}
     for name, label in (("helix", f"helix{list(periods)}"), ("circle", f"circle{list(periods)}"), ("PCA-9", "pca9"),
-                        ("poly9", "poly9"), ("random helix", "random helix")):
+                        ("raw poly9", "raw poly9"), ("random helix", "random helix")):
         row[f"{name} / layer"] = best[label] / best["layer"]
     return row

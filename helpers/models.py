@@ -25,11 +25,12 @@ from .tasks import CIRCLE_PROMPTS
 from .toy_models import toy_checkpoint
 
 # %% auto #0
-__all__ = ['REGISTRY', 'ARCHITECTURES', 'HEADS_IN', 'NEURONS_IN', 'ModelSpec', 'list_models', 'model_table', 'resolve_source',
-           'HubUnavailableError', 'check_hub_access', 'file_sha256', 'find_gguf', 'find_gguf_parts', 'gguf_metadata',
-           'check_gguf', 'assemble_gguf', 'embedded_checkpoint', 'resolve_dtype', 'load_model', 'hf_module', 'complete',
-           'architecture', 'n_layers', 'd_model', 'blocks', 'check_layer', 'hidden_state', 'block_input', 'attn_output',
-           'mlp_output', 'block_output', 'head_outputs', 'neuron_activations', 'teacher_forced_accuracy']
+__all__ = ['REGISTRY', 'ARCHITECTURES', 'HEADS_IN', 'NEURONS_IN', 'NEURONS_PRE', 'ModelSpec', 'list_models', 'model_table',
+           'resolve_source', 'HubUnavailableError', 'check_hub_access', 'file_sha256', 'find_gguf', 'find_gguf_parts',
+           'gguf_metadata', 'check_gguf', 'assemble_gguf', 'embedded_checkpoint', 'resolve_dtype', 'load_model',
+           'hf_module', 'complete', 'architecture', 'n_layers', 'd_model', 'blocks', 'check_layer', 'hidden_state',
+           'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations',
+           'neuron_activations', 'teacher_forced_accuracy']
 
 # %% ../nbs/04_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
@@ -403,6 +404,9 @@ def block_output(model, layer: int) -> torch.Tensor:
 # Modules whose *input* holds per-head outputs (attention) and per-neuron activations (MLP), by architecture.
 HEADS_IN = {"gpt2": "c_proj", "gptj": "out_proj", "gpt_neox": "dense"}  # "o_proj" for the Llama family
 NEURONS_IN = {"gpt2": "c_proj", "gptj": "fc_out", "gpt_neox": "dense_4h_to_h"}  # "down_proj" for the Llama family
+# Modules whose *output* is the input of the MLP's nonlinearity (the neurons' pre-activations). In a gated MLP (the Llama
+# family) that is the gate projection: the neuron is act_fn(gate_proj(x)) * up_proj(x), and the up factor is linear.
+NEURONS_PRE = {"gpt2": "c_fc", "gptj": "fc_in", "gpt_neox": "dense_h_to_4h"}  # "gate_proj" for the Llama family
 
 def _input_of(model, layer, part, names, default):
     module = getattr(getattr(blocks(model)[layer], architecture(model)[part]), names.get(hf_module(model).config.model_type, default))
@@ -414,6 +418,12 @@ def _input_of(model, layer, part, names, default):
 def head_outputs(model, layer: int) -> torch.Tensor:
     "Per-head attention outputs of block `layer` before the output projection, [batch, seq, n_heads * d_head]. Call inside a trace."
     return _input_of(model, layer, 1, HEADS_IN, "o_proj")
+
+def neuron_preactivations(model, layer: int) -> torch.Tensor:
+    "MLP neuron pre-activations of block `layer` (the input of its nonlinearity; the gate in a gated MLP), [batch, seq, d_mlp]. Call inside a trace."
+    h = getattr(getattr(blocks(model)[layer], architecture(model)[2]), NEURONS_PRE.get(hf_module(model).config.model_type, "gate_proj")).output
+    assert h.ndim == 3, f"expected [batch, seq, width], got {tuple(h.shape)}"
+    return h
 
 def neuron_activations(model, layer: int) -> torch.Tensor:
     "MLP neuron activations of block `layer` (the input of its down-projection), [batch, seq, d_mlp]. Call inside a trace."

@@ -22,7 +22,7 @@ SITE_ORDER = {site: i for i, site in enumerate(SITES)}  # SITES lists a block's 
 @dataclass
 class Patch:
     "Replace (or add to) the activation at one site, layer and position with one row of `values` per prompt."
-    site: str  # "resid" (a residual point) or a site of `SITES`: "resid_pre", "attn_heads", "attn_out", "mlp_neurons", "mlp_out", "resid_post"
+    site: str  # "resid" (a residual point) or a site of `SITES`: "resid_pre", "attn_heads", "attn_out", "mlp_pre", "mlp_neurons", "mlp_out", "resid_post"
     layer: int  # residual point (0..n_layers) for "resid", block index otherwise
     position: int  # token position; negative counts from each prompt's end
     values: torch.Tensor  # [n_prompts, width]

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from helpers.activations import SITES, collect_activations
-from helpers.models import HubUnavailableError, block_output, complete, d_model, load_model, n_layers
+from helpers.models import HubUnavailableError, architecture, block_output, blocks, complete, d_model, load_model, n_layers
 from helpers.tokens import single_token_id
 
 PROMPTS = ["the cat sat on a mat", "two days from Monday is", "the cat", "a mat is the mat"]
@@ -21,9 +21,14 @@ def test_tiny_models_of_every_architecture_give_activations_at_every_layer(tiny_
     config = model._module.config
     widths = {"attn_heads": config.num_attention_heads * getattr(config, "head_dim", config.hidden_size // config.num_attention_heads),
               "mlp_neurons": getattr(config, "intermediate_size", None) or getattr(config, "n_inner", None) or 4 * config.hidden_size}
+    widths["mlp_pre"] = widths["mlp_neurons"]
     for site in SITES:
         assert acts[site].shape == (len(PROMPTS), len(layers), 2, widths.get(site, d_model(model))), (arch, site)
         assert torch.isfinite(acts[site]).all()
+    # the neurons are the nonlinearity of the pre-activations (a gated MLP multiplies that by its linear up factor)
+    mlp = getattr(blocks(model)[0], architecture(model)[2])
+    if arch in ("gpt2", "gptj", "gpt_neox"):
+        assert torch.allclose(mlp.act(acts["mlp_pre"][:, :1]), acts["mlp_neurons"][:, :1], atol=1e-5), arch
     # the residual leaving a block is the one entering the next
     assert torch.allclose(acts["resid_post"][:, :-1], acts["resid_pre"][:, 1:], atol=1e-6)
     # layers really differ (the accessor does not return one block for all)
