@@ -15,15 +15,16 @@ from .activations import collect_activations, residual_points
 from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
 from .models import NEURONS_IN, architecture, hf_module, n_layers
 from .patching import Patch, logit_difference, patched_logits
+from .tasks import HELIX_TASKS, helix_task_items
 from .tokens import pad_right, single_token_id
 
 # %% auto #0
 __all__ = ['POSITIONS', 'DIGIT_POSITIONS', 'addition_frame', 'held_out_values', 'fit_sample', 'number_points', 'token_states',
            'linear_addition', 'fit_point', 'r2_table', 'make_pairs', 'mean_logit_differences', 'fit_patches',
-           'ld_table', 'best_period_sets', 'last_token_bases', 'last_token_patches', 'component_states',
-           'component_effects', 'head_effects', 'neuron_attribution', 'top_neurons', 'neuron_grid',
-           'neuron_grid_memory', 'eq3_fit', 'digit_tokens', 'digit_problems', 'digit_pairs', 'digit_patches',
-           'a_token_summary']
+           'ld_table', 'best_period_sets', 'task_patching', 'last_token_bases', 'last_token_patches',
+           'component_states', 'component_effects', 'top_k_effects', 'head_effects', 'mlp_circuit', 'mlp_helix_effects',
+           'neuron_attribution', 'top_neurons', 'neuron_grid', 'neuron_grid_memory', 'eq3_fit', 'neuron_means',
+           'kept_neurons_accuracy', 'digit_tokens', 'digit_problems', 'digit_pairs', 'digit_patches', 'a_token_summary']
 
 # %% ../nbs/14_helix.ipynb #4bcd236d
 POSITIONS = {"a": -4, "b": -2, "last": -1}  # token positions in "a+b=" (and in any template ending so)
@@ -132,7 +133,8 @@ def fit_patches(pairs: pd.DataFrame, token: str,
                 X_points: np.ndarray,  # [n, points, d] states of the rows that `index_cf` numbers
                 point_fits: list[dict],  # a fit family per point (see `fit_point`)
                 periods, pca_sizes=(3, 5, 7, 9),
-                labels=None):  # the patches to make (e.g. "layer", "pca9", fit labels); None: all
+                labels=None,  # the patches to make (e.g. "layer", "pca9", fit labels); None: all
+                position: int | None = None):  # the token patched; by default the a, b or last token of "a+b="
     "((label, point), [Patch]) for the layer patch, PCA-k and every fit, at every point."
     cf_rows = pairs["index_cf"].values
     for p, family in enumerate(point_fits):
@@ -141,7 +143,8 @@ def fit_patches(pairs: pd.DataFrame, token: str,
         candidates = {"layer": X[cf_rows], **{f"pca{k}": pca.reconstruct(X[cf_rows], k) for k in pca_sizes}}
         candidates.update({label: fit.predict(pairs[f"{token}_cf"].values) for label, fit in family.items()})
         for label, values in candidates.items():
-            if labels is None or label in labels: yield (label, p), [Patch("resid", p, POSITIONS[token], torch.tensor(values).float())]
+            if labels is None or label in labels:
+                yield (label, p), [Patch("resid", p, POSITIONS[token] if position is None else position, torch.tensor(values).float())]
 
 def ld_table(model, pairs: pd.DataFrame, token: str, X_points: np.ndarray, point_fits: list[dict], periods,
              batch_size: int = 256, labels=None) -> pd.DataFrame:
@@ -161,6 +164,34 @@ def best_period_sets(mean_ld: pd.Series,  # mean logit difference over points, b
                      "mean LD": mean_ld[f"{kind}{list(best)}"], "original code (last set)": list(sets[-1]),
                      "mean LD (last set)": mean_ld[f"{kind}{list(sets[-1])}"]})
     return pd.DataFrame(rows).set_index("periods")
+
+# %% ../nbs/14_helix.ipynb #11a3f3ef
+def task_patching(model, task: str,  # a task of `tasks.HELIX_TASKS` other than a+b
+                  prefix: str, periods, n_pairs: int, n_pca: int = 100, seed: int = 0, batch_size: int = 256,
+                  labels=("layer", "pca9", "helix[2, 5, 10, 100]", "circle[2, 5, 10, 100]", "raw poly9", "random helix"),
+                  correct_only: bool = True,  # False: every prompt of the domain (for checking the bookkeeping on untrained models)
+                  min_prompts: int = 10,  # fewer correct prompts than this: no patching (None), the task is beyond the model
+                 ) -> tuple[float, pd.Series | None]:
+    "(accuracy over the task's domain, each method's best logit difference over points at the a token, or None) for one task."
+    items = pd.DataFrame(helix_task_items(task), columns=["prompt", "answer"])
+    items["a"] = list(HELIX_TASKS[task][2])
+    items["prompt"] = prefix + items.prompt
+    items["answer_id"] = [single_token_id(model.tokenizer, answer) for answer in items.answer]
+    items["correct"] = patched_logits(model, list(items.prompt), batch_size=batch_size).argmax(-1).numpy() == items.answer_id.values
+    frame = (items[items.correct] if correct_only else items).reset_index(drop=True).assign(index=lambda f: np.arange(len(f)))
+    if len(frame) < min_prompts: return float(items.correct.mean()), None
+    ids = model.tokenizer(frame.prompt[0])["input_ids"]
+    a_id = single_token_id(model.tokenizer, str(frame.a[0]))
+    position = ids.index(a_id) - len(ids)  # the same in every prompt: each number is one token
+    X = residual_points(model, list(frame.prompt), position, batch_size=batch_size, progress=False)[:, :, 0].numpy()
+    fits = [fit_point(X[:, p], frame.a.values, periods, n_pca, seed) for p in range(X.shape[1])]
+    pairs = frame.merge(frame, how="cross", suffixes=("", "_cf"))
+    pairs = pairs[pairs.answer != pairs.answer_cf]
+    pairs = pairs.sample(n=min(n_pairs, len(pairs)), random_state=seed).reset_index(drop=True)
+    patches = fit_patches(pairs, "a", X, fits, periods, labels=[label.replace("[2, 5, 10, 100]", str(list(periods))) for label in labels],
+                          position=position)
+    table = mean_logit_differences(model, pairs.prompt, patches, pairs.answer_id_cf.values, batch_size=batch_size).unstack()
+    return float(items.correct.mean()), table.max(axis=1)
 
 # %% ../nbs/14_helix.ipynb #589def72
 def last_token_bases(periods) -> dict:
@@ -207,20 +238,45 @@ def component_effects(model, pairs: pd.DataFrame, states: tuple[dict, dict], cle
     return pd.DataFrame([{"layer": l, "component": c, "TE": ld[l, c, "TE"], "DE": ld[l, c, "DE"]}
                          for l in range(L) for c in ("attention", "MLP")])
 
+def top_k_effects(model, pairs: pd.DataFrame, units: dict,  # unit -> its [Patch]es
+                  clean: torch.Tensor | None = None, share: float = 0.8, batch_size: int = 256) -> dict:
+    "Each unit's total effect (`te`), all units' together (`all`), the top-k units' by TE (`cumulative`), and the k reaching `share` (`needed`)."
+    def run(variants): return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
+    te = run(units)
+    together = run({"all": [p for patches in units.values() for p in patches]})["all"]
+    ranked = te.sort_values(ascending=False).index
+    cumulative = run({k: [p for unit in ranked[:k] for p in units[unit]] for k in range(1, len(ranked) + 1)})
+    needed = next((k for k, v in cumulative.items() if v >= share * together), len(ranked))
+    return {"te": te, "all": together, "cumulative": cumulative, "needed": needed, "ranked": list(ranked)}
+
 def head_effects(model, pairs: pd.DataFrame, states: tuple[dict, dict], clean: torch.Tensor | None = None,
                  share: float = 0.8, batch_size: int = 256) -> dict:
     "Each head's total effect (`te`), all heads' (`all_heads`), the top-k heads' (`cumulative`), and the k reaching `share`."
     heads, L = states[1]["attn_heads"], n_layers(model)
     n_heads = hf_module(model).config.num_attention_heads
     d_head = heads.shape[-1] // n_heads
-    def head(l, h): return Patch("attn_heads", l, -1, heads[:, l], columns=torch.arange(h * d_head, (h + 1) * d_head))
-    def run(variants): return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
-    te = run({(l, h): [head(l, h)] for l in range(L) for h in range(n_heads)})
-    all_heads = run({"all": [Patch("attn_heads", l, -1, heads[:, l]) for l in range(L)]})["all"]
-    ranked = te.sort_values(ascending=False).index
-    cumulative = run({k: [head(l, h) for l, h in ranked[:k]] for k in range(1, len(ranked) + 1)})
-    needed = next((k for k, v in cumulative.items() if v >= share * all_heads), len(ranked))
-    return {"te": te, "all_heads": all_heads, "cumulative": cumulative, "heads_needed": needed}
+    units = {(l, h): [Patch("attn_heads", l, -1, heads[:, l], columns=torch.arange(h * d_head, (h + 1) * d_head))]
+             for l in range(L) for h in range(n_heads)}
+    got = top_k_effects(model, pairs, units, clean, share, batch_size)
+    return {"te": got["te"], "all_heads": got["all"], "cumulative": got["cumulative"], "heads_needed": got["needed"]}
+
+def mlp_circuit(model, pairs: pd.DataFrame, states: tuple[dict, dict], clean: torch.Tensor | None = None,
+                share: float = 0.95, batch_size: int = 256) -> dict:
+    "The paper's MLP circuit: MLPs ranked by total effect, and the fewest whose joint patch reaches `share` of all MLPs' (`needed`)."
+    cf = states[1]["mlp_out"]
+    return top_k_effects(model, pairs, {l: [Patch("mlp_out", l, -1, cf[:, l])] for l in range(n_layers(model))}, clean, share, batch_size)
+
+def mlp_helix_effects(model, frame: pd.DataFrame,  # the rows that `pairs.index_cf` numbers (columns prompt, sum)
+                      pairs: pd.DataFrame, periods, n_pca: int = 100, clean: torch.Tensor | None = None,
+                      batch_size: int = 256) -> pd.Series:
+    "Per block: the logit difference of writing a helix(a+b) fit's prediction for the counterfactual sum into its MLP output."
+    L = n_layers(model)
+    outputs = collect_activations(model, list(frame.prompt), layers=list(range(L)), positions=-1, sites="mlp_out",
+                                  batch_size=batch_size, use_cache=False, progress=False)["mlp_out"][:, :, 0].numpy()
+    basis = JointBasis((Basis("helix", tuple(periods), scale=198.0),))
+    variants = {l: [Patch("mlp_out", l, -1, torch.tensor(fit_basis(outputs[:, l], frame[["sum"]].values, basis, n_pca)
+                                                           .predict(pairs[["sum_cf"]].values)).float())] for l in range(L)}
+    return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
 
 # %% ../nbs/14_helix.ipynb #e0124911
 def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> torch.Tensor:
@@ -277,6 +333,32 @@ def eq3_fit(y: np.ndarray, problems: pd.DataFrame, periods) -> tuple[np.ndarray,
     coef, *_ = np.linalg.lstsq(B, y, rcond=None)
     fitted = B @ coef
     return fitted, float(np.sqrt(((fitted - y) ** 2).mean()) / (y.max() - y.min()))
+
+# %% ../nbs/14_helix.ipynb #fe88b030
+def neuron_means(model, prompts, batch_size: int = 256) -> torch.Tensor:
+    "Mean last-token activation of every MLP neuron over `prompts`: [L, d_mlp]."
+    got = collect_activations(model, list(prompts), layers=list(range(n_layers(model))), positions=-1, sites="mlp_neurons",
+                              batch_size=batch_size, use_cache=False, progress=False)["mlp_neurons"][:, :, 0]
+    return got.mean(0)
+
+def kept_neurons_accuracy(model, frame: pd.DataFrame,  # problems to evaluate: prompt, answer_id
+                          keep: list[tuple[int, int]],  # (layer, neuron) left intact
+                          means: torch.Tensor,  # [L, d_mlp] from `neuron_means`
+                          fitted: np.ndarray | None = None,  # [n, len(keep)]: pre-activations written for the kept neurons
+                          batch_size: int = 256) -> float:
+    "Accuracy with every other MLP neuron mean-ablated at the last token (and the kept ones' pre-activations replaced by `fitted`)."
+    n, (L, d) = len(frame), means.shape
+    patches = []
+    for l in range(L):
+        kept = [j for j, (layer, _) in enumerate(keep) if layer == l]
+        columns = torch.tensor([keep[j][1] for j in kept], dtype=torch.long)
+        ablated = torch.ones(d, dtype=torch.bool); ablated[columns] = False
+        if ablated.any(): patches.append(Patch("mlp_neurons", l, -1, means[l].expand(n, d), columns=ablated.nonzero()[:, 0]))
+        if fitted is not None and kept:
+            values = torch.zeros(n, d); values[:, columns] = torch.tensor(fitted[:, kept]).float()
+            patches.append(Patch("mlp_pre", l, -1, values, columns=columns))
+    logits = patched_logits(model, list(frame.prompt), patches, batch_size=batch_size)
+    return float((logits.argmax(-1).numpy() == frame.answer_id.values).mean())
 
 # %% ../nbs/14_helix.ipynb #50f0b50b
 DIGIT_POSITIONS = {"a_tens": -6, "a_units": -5}  # in "... a_tens a_units + b_tens b_units ="
