@@ -13,7 +13,7 @@ import torch
 
 from .activations import collect_activations, residual_points
 from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
-from .models import NEURONS_IN, architecture, hf_module, n_layers
+from .models import NEURONS_IN, architecture, hf_module, n_layers, neuron_directions
 from .patching import Patch, logit_difference, patched_logits
 from .tasks import HELIX_TASKS, helix_task_items
 from .tokens import pad_right, single_token_id
@@ -24,7 +24,8 @@ __all__ = ['POSITIONS', 'DIGIT_POSITIONS', 'addition_frame', 'held_out_values', 
            'ld_table', 'best_period_sets', 'task_patching', 'last_token_bases', 'last_token_patches',
            'component_states', 'component_effects', 'top_k_effects', 'head_effects', 'mlp_circuit', 'mlp_helix_effects',
            'neuron_attribution', 'top_neurons', 'neuron_grid', 'neuron_grid_memory', 'eq3_fit', 'neuron_means',
-           'kept_neurons_accuracy', 'digit_tokens', 'digit_problems', 'digit_pairs', 'digit_patches', 'a_token_summary']
+           'kept_neurons_accuracy', 'neuron_direct_effects', 'digit_tokens', 'digit_problems', 'digit_pairs',
+           'digit_patches', 'a_token_summary']
 
 # %% ../nbs/14_helix.ipynb #4bcd236d
 POSITIONS = {"a": -4, "b": -2, "last": -1}  # token positions in "a+b=" (and in any template ending so)
@@ -359,6 +360,28 @@ def kept_neurons_accuracy(model, frame: pd.DataFrame,  # problems to evaluate: p
             patches.append(Patch("mlp_pre", l, -1, values, columns=columns))
     logits = patched_logits(model, list(frame.prompt), patches, batch_size=batch_size)
     return float((logits.argmax(-1).numpy() == frame.answer_id.values).mean())
+
+# %% ../nbs/14_helix.ipynb #f3351546
+def neuron_direct_effects(model, pairs: pd.DataFrame, neurons: list[tuple[int, int]], clean: torch.Tensor | None = None,
+                          share: float = 0.8, n_steps: int = 60, batch_size: int = 256) -> dict:
+    "Each neuron's direct effect (`de`), all of theirs together (`all`), the top-k's on a grid of k (`cumulative`) and the first k reaching `share`."
+    L, n, layers = n_layers(model), len(pairs), sorted({l for l, _ in neurons})
+    got = collect_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), layers=layers, positions=-1, sites="mlp_neurons",
+                              batch_size=batch_size, use_cache=False, progress=False)["mlp_neurons"][:, :, 0]
+    directions = {l: neuron_directions(model, l) for l in layers}
+    write = lambda l, i: (got[n:, layers.index(l), i] - got[:n, layers.index(l), i])[:, None] * directions[l][i][None]  # [n, d_model]
+    def run(variants): return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
+    de = run({unit: [Patch("resid", L, -1, write(*unit), add=True)] for unit in neurons})
+    ranked = list(de.sort_values(ascending=False).index)
+    ks = sorted({int(k) for k in np.geomspace(1, len(ranked), n_steps)} | {len(ranked)})
+    total, variants = torch.zeros(n, directions[layers[0]].shape[1]), {}
+    for k, unit in enumerate(ranked, 1):
+        total = total + write(*unit)
+        if k in ks: variants[k] = [Patch("resid", L, -1, total, add=True)]
+    cumulative = run(variants)
+    together = cumulative[len(ranked)]
+    needed = next((k for k, v in cumulative.items() if v >= share * together), len(ranked))
+    return {"de": de, "all": together, "cumulative": cumulative, "needed": needed, "ranked": ranked}
 
 # %% ../nbs/14_helix.ipynb #50f0b50b
 DIGIT_POSITIONS = {"a_tens": -6, "a_units": -5}  # in "... a_tens a_units + b_tens b_units ="

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from helpers.activations import SITES, collect_activations
-from helpers.models import HubUnavailableError, architecture, block_output, blocks, complete, d_model, load_model, n_layers
+from helpers.models import (HubUnavailableError, architecture, block_output, blocks, complete, d_model, load_model, n_layers,
+                            neuron_directions)
 from helpers.tokens import single_token_id
 
 PROMPTS = ["the cat sat on a mat", "two days from Monday is", "the cat", "a mat is the mat"]
@@ -29,6 +30,9 @@ def test_tiny_models_of_every_architecture_give_activations_at_every_layer(tiny_
     mlp = getattr(blocks(model)[0], architecture(model)[2])
     if arch in ("gpt2", "gptj", "gpt_neox"):
         assert torch.allclose(mlp.act(acts["mlp_pre"][:, :1]), acts["mlp_neurons"][:, :1], atol=1e-5), arch
+    # an MLP's output changes by its neurons' changes times what each writes (the bias cancels between two prompts)
+    change = lambda site: acts[site][0, 0, 0] - acts[site][1, 0, 0]
+    assert torch.allclose(change("mlp_neurons") @ neuron_directions(model, 0), change("mlp_out"), atol=1e-4), arch
     # the residual leaving a block is the one entering the next
     assert torch.allclose(acts["resid_post"][:, :-1], acts["resid_pre"][:, 1:], atol=1e-6)
     # layers really differ (the accessor does not return one block for all)
