@@ -181,9 +181,9 @@ def task_patching(model, task: str,  # a task of `tasks.HELIX_TASKS` other than 
     items["correct"] = patched_logits(model, list(items.prompt), batch_size=batch_size).argmax(-1).numpy() == items.answer_id.values
     frame = (items[items.correct] if correct_only else items).reset_index(drop=True).assign(index=lambda f: np.arange(len(f)))
     if len(frame) < min_prompts: return float(items.correct.mean()), None
-    ids = model.tokenizer(frame.prompt[0])["input_ids"]
-    a_id = single_token_id(model.tokenizer, str(frame.a[0]))
-    position = ids.index(a_id) - len(ids)  # the same in every prompt: each number is one token
+    first, a = frame.prompt[0], str(frame.a[0])
+    through_a = first[:first.index(a, len(prefix)) + len(a)]  # the prompt up to the end of a (after the prefix)
+    position = len(model.tokenizer(through_a)["input_ids"]) - 1 - len(model.tokenizer(first)["input_ids"])  # the same in every prompt
     X = residual_points(model, list(frame.prompt), position, batch_size=batch_size, progress=False)[:, :, 0].numpy()
     fits = [fit_point(X[:, p], frame.a.values, periods, n_pca, seed) for p in range(X.shape[1])]
     pairs = frame.merge(frame, how="cross", suffixes=("", "_cf"))
