@@ -13,7 +13,7 @@ import torch
 
 from .activations import collect_activations, residual_points
 from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
-from .models import NEURONS_IN, architecture, hf_module, n_layers, neuron_directions
+from .models import NEURONS_IN, architecture, head_directions, hf_module, n_layers, neuron_directions
 from .patching import Patch, logit_difference, patched_logits
 from .tasks import HELIX_TASKS, helix_task_items
 from .tokens import pad_right, single_token_id
@@ -23,9 +23,9 @@ __all__ = ['POSITIONS', 'DIGIT_POSITIONS', 'addition_frame', 'held_out_values', 
            'linear_addition', 'fit_point', 'r2_table', 'make_pairs', 'mean_logit_differences', 'fit_patches',
            'ld_table', 'best_period_sets', 'task_patching', 'last_token_bases', 'last_token_patches',
            'component_states', 'component_effects', 'top_k_effects', 'head_effects', 'mlp_circuit', 'mlp_helix_effects',
-           'neuron_attribution', 'top_neurons', 'neuron_grid', 'neuron_grid_memory', 'eq3_fit', 'neuron_means',
-           'kept_neurons_accuracy', 'neuron_direct_effects', 'digit_tokens', 'digit_problems', 'digit_pairs',
-           'digit_patches', 'a_token_summary']
+           'head_categories', 'neuron_attribution', 'top_neurons', 'neuron_grid', 'neuron_grid_memory', 'eq3_fit',
+           'neuron_means', 'kept_neurons_accuracy', 'neuron_direct_effects', 'digit_tokens', 'digit_problems',
+           'digit_pairs', 'digit_patches', 'a_token_summary']
 
 # %% ../nbs/14_helix.ipynb #4bcd236d
 POSITIONS = {"a": -4, "b": -2, "last": -1}  # token positions in "a+b=" (and in any template ending so)
@@ -278,6 +278,45 @@ def mlp_helix_effects(model, frame: pd.DataFrame,  # the rows that `pairs.index_
     variants = {l: [Patch("mlp_out", l, -1, torch.tensor(fit_basis(outputs[:, l], frame[["sum"]].values, basis, n_pca)
                                                            .predict(pairs[["sum_cf"]].values)).float())] for l in range(L)}
     return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
+
+# %% ../nbs/14_helix.ipynb #307419b0
+def head_categories(model, frame: pd.DataFrame, pairs: pd.DataFrame, heads: list[tuple[int, int]],  # the top heads, (layer, head)
+                    states: tuple[dict, dict], te: pd.Series,  # from `component_states`, and the heads' TE (`head_effects`)
+                    periods, n_pca: int = 100, clean: torch.Tensor | None = None, share: float = 0.8, batch_size: int = 256) -> dict:
+    "The paper's head categories: a per-head `table` (DE/TE, fit shares, c, category), the share reached per number of mixed heads, and that number."
+    orig, cf = states
+    L, width = n_layers(model), orig["attn_heads"].shape[-1]
+    d_head = width // hf_module(model).config.num_attention_heads
+    cols = lambda h: torch.arange(h * d_head, (h + 1) * d_head)
+    layers = sorted({l for l, _ in heads})
+    outputs = collect_activations(model, list(frame.prompt), layers=layers, positions=-1, sites="attn_heads", batch_size=batch_size,
+                                  use_cache=False, progress=False)["attn_heads"][:, :, 0]
+    values, cf_values = frame[["a", "b", "sum"]].values, pairs[["a_cf", "b_cf", "sum_cf"]].values
+    def head_patch(l, h, v):
+        full = torch.zeros(len(pairs), width); full[:, cols(h)] = torch.as_tensor(v, dtype=torch.float32)
+        return Patch("attn_heads", l, -1, full, columns=cols(h))
+    variants = {}
+    for l, h in heads:
+        X = outputs[:, layers.index(l), cols(h)].numpy()
+        for label, (basis, columns) in last_token_bases(periods).items():
+            variants[l, h, label] = [head_patch(l, h, fit_basis(X, values[:, columns], basis, n_pca).predict(cf_values[:, columns]))]
+        change = cf["attn_heads"][:, l, cols(h)] - orig["attn_heads"][:, l, cols(h)]
+        variants[l, h, "DE"] = [Patch("resid", L, -1, change @ head_directions(model, l)[cols(h)], add=True)]
+    def run(v): return mean_logit_differences(model, pairs.prompt, v, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
+    ld = run(variants)
+    table = pd.DataFrame([{"layer": l, "head": h, "TE": te[l, h], "DE / TE": ld[l, h, "DE"] / te[l, h],
+                           **{f"{label} / TE": ld[l, h, label] / te[l, h] for label in last_token_bases(periods)}} for l, h in heads])
+    table = table.set_index(["layer", "head"])
+    table["c_ab"] = (1 - table["DE / TE"]) * table["helix(a,b) / TE"] / table["helix(a,b,a+b) / TE"]
+    table["c_a+b"] = table["DE / TE"] * table["helix(a+b) / TE"] / table["helix(a,b,a+b) / TE"]
+    kind = {u: "helix(a,b)" if table.loc[u, "c_ab"] >= table.loc[u, "c_a+b"] else "helix(a+b)" for u in heads}
+    least_confident = list(table[["c_ab", "c_a+b"]].max(axis=1).sort_values().index)
+    actual = {(l, h): Patch("attn_heads", l, -1, cf["attn_heads"][:, l], columns=cols(h)) for l, h in heads}
+    by_mixed = run({m: [actual[u] if u in least_confident[:m] else variants[(*u, kind[u])][0] for u in heads] for m in range(len(heads) + 1)})
+    by_mixed = by_mixed / by_mixed[len(heads)]  # every head mixed: every head patched with its counterfactual output
+    needed = next(m for m, v in by_mixed.items() if v >= share)
+    table["category"] = ["mixed" if u in least_confident[:needed] else "a,b" if kind[u] == "helix(a,b)" else "a+b" for u in table.index]
+    return {"table": table, "by_mixed": by_mixed, "mixed_needed": needed}
 
 # %% ../nbs/14_helix.ipynb #e0124911
 def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> torch.Tensor:

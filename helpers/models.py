@@ -31,7 +31,7 @@ __all__ = ['REGISTRY', 'ARCHITECTURES', 'HEADS_IN', 'NEURONS_IN', 'NEURONS_PRE',
            'gguf_metadata', 'check_gguf', 'assemble_gguf', 'embedded_checkpoint', 'resolve_dtype', 'load_model',
            'hf_module', 'complete', 'architecture', 'n_layers', 'd_model', 'blocks', 'check_layer', 'hidden_state',
            'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations',
-           'neuron_directions', 'neuron_activations', 'teacher_forced_accuracy']
+           'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced_accuracy']
 
 # %% ../nbs/04_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
@@ -426,12 +426,20 @@ def neuron_preactivations(model, layer: int) -> torch.Tensor:
     assert h.ndim == 3, f"expected [batch, seq, width], got {tuple(h.shape)}"
     return h
 
+def _write_rows(model, layer: int, part: int, names: dict, default: str) -> torch.Tensor:
+    "The input rows of a projection into the residual stream: [in, d_model] (GPT-2's Conv1D stores [in, out], nn.Linear [out, in])."
+    block = reduce(getattr, architecture(model)[0].split("."), hf_module(model))[layer]
+    projection = getattr(getattr(block, architecture(model)[part]), names.get(hf_module(model).config.model_type, default))
+    weight = projection.weight.detach().float().cpu()
+    return weight if type(projection).__name__ == "Conv1D" else weight.T
+
 def neuron_directions(model, layer: int) -> torch.Tensor:
-    "What each MLP neuron of block `layer` writes to the residual stream per unit of activation: [d_mlp, d_model] (its down-projection row)."
-    mlp = getattr(reduce(getattr, architecture(model)[0].split("."), hf_module(model))[layer], architecture(model)[2])
-    down = getattr(mlp, NEURONS_IN.get(hf_module(model).config.model_type, "down_proj"))
-    weight = down.weight.detach().float().cpu()
-    return weight if type(down).__name__ == "Conv1D" else weight.T  # GPT-2's Conv1D stores [in, out], nn.Linear [out, in]
+    "What each MLP neuron of block `layer` writes to the residual stream per unit of activation: [d_mlp, d_model]."
+    return _write_rows(model, layer, 2, NEURONS_IN, "down_proj")
+
+def head_directions(model, layer: int) -> torch.Tensor:
+    "The output projection of block `layer`'s heads: [n_heads * d_head, d_model]; a head's rows map its output to the residual stream."
+    return _write_rows(model, layer, 1, HEADS_IN, "o_proj")
 
 def neuron_activations(model, layer: int) -> torch.Tensor:
     "MLP neuron activations of block `layer` (the input of its down-projection), [batch, seq, d_mlp]. Call inside a trace."

@@ -76,7 +76,9 @@ METRICS = {
             "neurons_kept_share": "share of the MLP neurons kept in the ablation tests",
             "neurons_kept_accuracy": "accuracy, other neurons mean-ablated", "neurons_fit_accuracy": "accuracy, kept neurons as their Eq. 3 fits",
             "neurons_none_accuracy": "accuracy, every neuron mean-ablated",
-            "neurons_de_80pct_share": "share of the top neurons whose joint direct effect reaches 80% of theirs"}),
+            "neurons_de_80pct_share": "share of the top neurons whose joint direct effect reaches 80% of theirs",
+            "heads_ab": "top heads categorised a,b heads", "heads_apb": "top heads categorised a+b heads", "heads_mixed": "top heads categorised mixed",
+            "heads_categorised_share_unmixed": "categorised patch with no mixed head, share of the top heads' effect"}),
         "digits": ("Adaptation (not in the paper): a model that writes numbers digit by digit", {
             "digit_accuracy": "problems answered correctly, digit by digit", "digit_helix_r2_max": "helix R² on held-out a, best point",
             "digit_ld_layer_max": "layer patch at a's units digit", "digit_ld_both_digits_max": "layer patch at both of a's digits",
@@ -159,6 +161,7 @@ PAPER_VALUES = {
                      # the top 1% kept, the rest mean-ablated: the neurons' own values and their fits (the authors' Fig. 9 cell)
                      "neurons_kept_share": 0.01, "neurons_kept_accuracy": 0.86, "neurons_fit_accuracy": 0.58,
                      "neurons_de_80pct_share": 700 / 4587,  # about 700 of the top 4,587 neurons reach 80% of their direct effect
+                     "heads_ab": 11, "heads_apb": 5, "heads_mixed": 4, "heads_categorised_share_unmixed": 0.70,  # of the top 20 heads
                      # Table 3 (accuracy) and Table 1 (layer, PCA, helix, circle, polynomial) of the other tasks
                      **{f"task_{HELIX_TASK_METRICS[task]}_{what}": value for task, row in {
                          "a-23": (0.8961, 7.45, 6.16, 7.05, 6.52, 2.93), "a//5": (0.9778, 5.48, 5.24, 4.55, 4.25, 4.55),

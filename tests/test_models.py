@@ -6,7 +6,7 @@ import torch
 
 from helpers.activations import SITES, collect_activations
 from helpers.models import (HubUnavailableError, architecture, block_output, blocks, complete, d_model, load_model, n_layers,
-                            neuron_directions)
+                            head_directions, neuron_directions)
 from helpers.tokens import single_token_id
 
 PROMPTS = ["the cat sat on a mat", "two days from Monday is", "the cat", "a mat is the mat"]
@@ -33,6 +33,7 @@ def test_tiny_models_of_every_architecture_give_activations_at_every_layer(tiny_
     # an MLP's output changes by its neurons' changes times what each writes (the bias cancels between two prompts)
     change = lambda site: acts[site][0, 0, 0] - acts[site][1, 0, 0]
     assert torch.allclose(change("mlp_neurons") @ neuron_directions(model, 0), change("mlp_out"), atol=1e-4), arch
+    assert torch.allclose(change("attn_heads") @ head_directions(model, 0), change("attn_out"), atol=1e-4), arch
     # the residual leaving a block is the one entering the next
     assert torch.allclose(acts["resid_post"][:, :-1], acts["resid_pre"][:, 1:], atol=1e-6)
     # layers really differ (the accessor does not return one block for all)
