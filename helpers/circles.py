@@ -15,30 +15,38 @@ from .activations import collect_token_activations, residual_points
 from .features import circle, cluster_reconstruction, explained_by_groups, one_hot
 from .fits import PCA
 from .irreducibility import irreducibility_score
+from .models import hf_module
 from .patching import Patch, patched_logits
 from .sae import typical_tokens
 from .tasks import CALENDAR, calendar_problems, calendar_prompt
-from .tokens import single_token_id, tokenize_prompts
+from .tokens import answer_token, tokenize_prompts
 
 # %% auto #0
-__all__ = ['PERIOD', 'START', 'DAY_SENTENCES', 'MONTH_SENTENCES', 'calendar_frame', 'calendar_states', 'circle_probe', 'probe_r2',
-           'circle_write', 'allowed_tokens', 'allowed_accuracy', 'intervention_pairs', 'mean_interval',
-           'intervention_writes', 'interventions', 'best_per_method', 'off_circle_choices', 'circle_agreement',
-           'regression_table', 'calendar_text', 'token_words', 'name_mask', 'pool_codes', 'name_shares', 'cluster_pcs',
-           'rank_clusters']
+__all__ = ['PERIOD', 'START', 'MISTRAL_UNPREFIXED', 'DAY_SENTENCES', 'MONTH_SENTENCES', 'is_mistral', 'calendar_frame',
+           'calendar_states', 'circle_probe', 'probe_r2', 'circle_write', 'allowed_tokens', 'allowed_accuracy',
+           'intervention_pairs', 'mean_interval', 'intervention_writes', 'interventions', 'best_per_method',
+           'off_circle_choices', 'circle_agreement', 'regression_table', 'calendar_text', 'token_words', 'name_mask',
+           'pool_codes', 'name_shares', 'cluster_pcs', 'rank_clusters']
 
 # %% ../nbs/15_circles.ipynb #cccca75b
 PERIOD = {"weekdays": 7, "months": 12}
 START = -2  # the start day or month: "... from Monday is"
 
-def calendar_frame(task: str) -> pd.DataFrame:
-    "The paper's problems of `task` (start, offset, answer, words) with their prompts."
+MISTRAL_UNPREFIXED = ("Nine", "Eleven", "Twelve")  # the authors prefix Mistral's month prompts with ". " except for these
+
+def is_mistral(model) -> bool: return hf_module(model).config.model_type == "mistral"
+
+def calendar_frame(task: str, model=None) -> pd.DataFrame:
+    "The paper's problems of `task` (start, offset, answer, words) with their prompts, as the authors prompt `model` (Mistral's months with their prefix)."
     problems = calendar_problems(task)
-    return pd.DataFrame(problems).assign(prompt=[calendar_prompt(task, p) for p in problems])
+    prompts = [calendar_prompt(task, p) for p in problems]
+    if model is not None and task == "months" and is_mistral(model):
+        prompts = [p if problem["duration"] in MISTRAL_UNPREFIXED else ". " + p for p, problem in zip(prompts, problems)]
+    return pd.DataFrame(problems).assign(prompt=prompts)
 
 def calendar_states(model, task: str, position: int = START, batch_size: int = 256) -> np.ndarray:
     "Hidden states at `position` of every problem of `task`, at every residual point: [n, L + 1, d]."
-    prompts = list(calendar_frame(task).prompt)
+    prompts = list(calendar_frame(task, model).prompt)
     if position == START:
         token = model.tokenizer.convert_ids_to_tokens(model.tokenizer(prompts[0])["input_ids"][START])
         if CALENDAR[task][0] not in token: raise ValueError(f"position {START} of {prompts[0]!r} is {token!r}, not the start {task[:-1]}")
@@ -64,12 +72,17 @@ def circle_write(pca: PCA, W: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 # %% ../nbs/15_circles.ipynb #2011a68d
 def allowed_tokens(model, task: str) -> np.ndarray:
-    "The token of each day (month) name after a space, in calendar order."
-    return np.array([single_token_id(model.tokenizer, " " + w) for w in CALENDAR[task]])
+    "The token the model's tokenizer writes first for each day (month) name after the task's prompt, in calendar order."
+    prompt = calendar_frame(task, model).prompt[0]
+    tokens = np.array([answer_token(model.tokenizer, prompt, " " + w) for w in CALENDAR[task]])
+    if len(set(tokens)) < len(tokens):
+        raise ValueError(f"{model.name}'s tokenizer starts several {task} with one token "
+                         f"({[model.tokenizer.decode([t]) for t in tokens]}): the argmax over them cannot tell them apart")
+    return tokens
 
 def allowed_accuracy(model, task: str, batch_size: int = 256) -> int:
     "How many problems of `task` the model answers correctly among the allowed words."
-    frame = calendar_frame(task)
+    frame = calendar_frame(task, model)
     logits = patched_logits(model, list(frame.prompt), batch_size=batch_size)[:, torch.tensor(allowed_tokens(model, task))]
     return int((logits.argmax(-1).numpy() == frame.answer.values).sum())
 
@@ -97,7 +110,7 @@ def intervention_writes(X: np.ndarray, orig: np.ndarray, cf: np.ndarray, starts:
 def interventions(model, task: str, states: np.ndarray, n_pca: int = 5, confidence: float = 0.96,
                   batch_size: int = 256) -> pd.DataFrame:
     "Mean, interval half-width (`ci`) and count of logit(old) − logit(new) before any write and for each write at each point."
-    frame, period = calendar_frame(task), PERIOD[task]
+    frame, period = calendar_frame(task, model), PERIOD[task]
     orig, cf = intervention_pairs(task)
     prompts = list(frame.prompt.values[orig])
     allowed = allowed_tokens(model, task)
@@ -122,7 +135,7 @@ def best_per_method(results: pd.DataFrame) -> pd.DataFrame:
 def off_circle_choices(model, task: str, states: np.ndarray, point: int, duration: int, radii, angles,
                        n_pca: int = 5, batch_size: int = 1000) -> np.ndarray:
     "The allowed word chosen (index) when each (radius, angle) of the probe's plane is written at `point`: [radii, angles]."
-    frame, period = calendar_frame(task), PERIOD[task]
+    frame, period = calendar_frame(task, model), PERIOD[task]
     pca, W, _ = circle_probe(states[:, point], frame.start.values, period, n_pca)
     plane = np.array([[r * np.cos(t), r * np.sin(t)] for r in radii for t in angles])
     values = torch.tensor(circle_write(pca, W, plane), dtype=torch.float32)
@@ -138,7 +151,7 @@ def circle_agreement(choices_at_radius_1: np.ndarray, angles, duration: int, per
 # %% ../nbs/15_circles.ipynb #749be888
 def regression_table(model, task: str, n_components: int = 20, batch_size: int = 256) -> pd.DataFrame:
     "Cumulative R² of the feature groups (rows) at each residual point (columns), at the last token; NaN where the states do not vary."
-    frame, period = calendar_frame(task), PERIOD[task]
+    frame, period = calendar_frame(task, model), PERIOD[task]
     a, b = frame.start.values, frame.offset.values % period
     groups = {"bias": np.ones((len(frame), 1)), "one-hot α, β": np.concatenate([one_hot(a, period), one_hot(b, period)], 1),
               "circle(α − β)": circle(a - b, period), "circle(γ)": circle((a + b) % period, period)}
