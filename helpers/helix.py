@@ -5,7 +5,6 @@
 # %% ../nbs/14_helix.ipynb #d1d9243e
 from __future__ import annotations
 
-from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import torch
 
 from .activations import collect_activations, residual_points
 from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
-from .models import NEURONS_IN, architecture, head_directions, hf_module, n_layers, neuron_directions
+from .models import head_directions, hf_module, n_layers, neuron_directions, neuron_projection
 from .patching import Patch, logit_difference, patched_logits
 from .tasks import HELIX_TASKS, helix_task_items
 from .tokens import pad_right, single_token_id
@@ -324,16 +323,12 @@ def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> tor
     L, n = n_layers(model), len(pairs)
     neurons = collect_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), layers=list(range(L)), positions=-1,
                                   sites="mlp_neurons", batch_size=batch_size, use_cache=False, progress=False)["mlp_neurons"][:, :, 0]
-    module = hf_module(model)
-    blocks_path, _, mlp_name = architecture(model)
-    blocks = reduce(getattr, blocks_path.split("."), module)
-    captured = {}
+    module, captured = hf_module(model), {}
     def keep(layer):
         def hook(mod, args):
             args[0].retain_grad(); captured[layer] = args[0]
         return hook
-    down = NEURONS_IN.get(module.config.model_type, "down_proj")  # the module whose input holds the neuron activations
-    handles = [getattr(getattr(blocks[l], mlp_name), down).register_forward_pre_hook(keep(l)) for l in range(L)]
+    handles = [neuron_projection(model, l).register_forward_pre_hook(keep(l)) for l in range(L)]
     ids, mask, last = pad_right(model.tokenizer(list(pairs.prompt))["input_ids"], model.tokenizer.pad_token_id or 0)
     try:
         with torch.enable_grad():

@@ -31,7 +31,7 @@ __all__ = ['REGISTRY', 'ARCHITECTURES', 'HEADS_IN', 'NEURONS_IN', 'NEURONS_PRE',
            'gguf_metadata', 'check_gguf', 'assemble_gguf', 'embedded_checkpoint', 'resolve_dtype', 'load_model',
            'hf_module', 'complete', 'architecture', 'n_layers', 'd_model', 'blocks', 'check_layer', 'hidden_state',
            'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations',
-           'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced_accuracy']
+           'neuron_projection', 'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced_accuracy']
 
 # %% ../nbs/04_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
@@ -426,20 +426,27 @@ def neuron_preactivations(model, layer: int) -> torch.Tensor:
     assert h.ndim == 3, f"expected [batch, seq, width], got {tuple(h.shape)}"
     return h
 
-def _write_rows(model, layer: int, part: int, names: dict, default: str) -> torch.Tensor:
-    "The input rows of a projection into the residual stream: [in, d_model] (GPT-2's Conv1D stores [in, out], nn.Linear [out, in])."
+def _projection(model, layer: int, part: int, names: dict, default: str) -> torch.nn.Module:
+    "The torch module (not its nnsight envoy) of block `layer`'s attention (part 1) or MLP (part 2) named in `names`."
     block = reduce(getattr, architecture(model)[0].split("."), hf_module(model))[layer]
-    projection = getattr(getattr(block, architecture(model)[part]), names.get(hf_module(model).config.model_type, default))
+    return getattr(getattr(block, architecture(model)[part]), names.get(hf_module(model).config.model_type, default))
+
+def neuron_projection(model, layer: int) -> torch.nn.Module:
+    "The torch module whose input is block `layer`'s MLP neuron activations (its down-projection into the residual stream)."
+    return _projection(model, layer, 2, NEURONS_IN, "down_proj")
+
+def _write_rows(projection: torch.nn.Module) -> torch.Tensor:
+    "The input rows of a projection into the residual stream: [in, d_model] (GPT-2's Conv1D stores [in, out], nn.Linear [out, in])."
     weight = projection.weight.detach().float().cpu()
     return weight if type(projection).__name__ == "Conv1D" else weight.T
 
 def neuron_directions(model, layer: int) -> torch.Tensor:
     "What each MLP neuron of block `layer` writes to the residual stream per unit of activation: [d_mlp, d_model]."
-    return _write_rows(model, layer, 2, NEURONS_IN, "down_proj")
+    return _write_rows(neuron_projection(model, layer))
 
 def head_directions(model, layer: int) -> torch.Tensor:
     "The output projection of block `layer`'s heads: [n_heads * d_head, d_model]; a head's rows map its output to the residual stream."
-    return _write_rows(model, layer, 1, HEADS_IN, "o_proj")
+    return _write_rows(_projection(model, layer, 1, HEADS_IN, "o_proj"))
 
 def neuron_activations(model, layer: int) -> torch.Tensor:
     "MLP neuron activations of block `layer` (the input of its down-projection), [batch, seq, d_mlp]. Call inside a trace."
