@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
-from tqdm.auto import tqdm
 
 from .activations import collect_token_activations, residual_points
-from .features import circle, cluster_reconstruction, explained_by_groups, one_hot
+from .features import circle, explained_by_groups, one_hot
 from .fits import PCA
-from .irreducibility import irreducibility_score
+from .irreducibility import irreducibility_scores
 from .models import hf_module
 from .patching import Patch, patched_logits
 from .sae import typical_tokens
@@ -22,9 +21,10 @@ from .tasks import CALENDAR, calendar_problems, calendar_prompt
 from .tokens import answer_token, tokenize_prompts
 
 # %% auto #0
-__all__ = ['PERIOD', 'START', 'MISTRAL_UNPREFIXED', 'DAY_SENTENCES', 'MONTH_SENTENCES', 'is_mistral', 'calendar_frame',
-           'calendar_states', 'circle_probe', 'probe_r2', 'circle_write', 'allowed_tokens', 'allowed_accuracy',
-           'intervention_pairs', 'mean_interval', 'intervention_writes', 'interventions', 'best_per_method',
+__all__ = ['PERIOD', 'START', 'MISTRAL_UNPREFIXED', 'NEXT_PROMPTS', 'PHRASINGS', 'DAY_SENTENCES', 'MONTH_SENTENCES', 'is_mistral',
+           'calendar_frame', 'calendar_states', 'circle_probe', 'probe_r2', 'frequency_r2', 'best_frequency',
+           'circle_write', 'allowed_tokens', 'allowed_accuracy', 'above_chance', 'intervention_pairs', 'mean_interval',
+           'circle_method', 'intervention_writes', 'interventions', 'spread_points', 'best_per_method',
            'off_circle_choices', 'circle_agreement', 'regression_table', 'calendar_text', 'token_words', 'name_mask',
            'pool_codes', 'name_shares', 'cluster_pcs', 'rank_clusters']
 
@@ -33,63 +33,96 @@ PERIOD = {"weekdays": 7, "months": 12}
 START = -2  # the start day or month: "... from Monday is"
 
 MISTRAL_UNPREFIXED = ("Nine", "Eleven", "Twelve")  # the authors prefix Mistral's month prompts with ". " except for these
+# The easier cyclic task of papers.md §2.10, for models that fail the paper's phrasing: an adaptation (offset 1 only).
+NEXT_PROMPTS = {"weekdays": "Let's do some days of the week math. The day after {day} is",
+                "months": "Let's do some calendar math. The month after {month} is"}
+PHRASINGS = ("paper", "next")
 
 def is_mistral(model) -> bool: return hf_module(model).config.model_type == "mistral"
 
-def calendar_frame(task: str, model=None) -> pd.DataFrame:
-    "The paper's problems of `task` (start, offset, answer, words) with their prompts, as the authors prompt `model` (Mistral's months with their prefix)."
+def calendar_frame(task: str, model=None,
+                   phrasing: str = "paper",  # "paper": the paper's 49 (144) problems; "next": "The day after Monday is" (offset 1)
+                  ) -> pd.DataFrame:
+    "The problems of `task` (start, offset, answer, words) with their prompts, as the authors prompt `model` (Mistral's months with their prefix)."
+    if phrasing not in PHRASINGS: raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
     problems = calendar_problems(task)
+    if phrasing == "next":
+        problems = [p for p in problems if p["offset"] == 1]
+        return pd.DataFrame(problems).assign(prompt=[calendar_prompt(task, p, NEXT_PROMPTS[task]) for p in problems])
     prompts = [calendar_prompt(task, p) for p in problems]
     if model is not None and task == "months" and is_mistral(model):
         prompts = [p if problem["duration"] in MISTRAL_UNPREFIXED else ". " + p for p, problem in zip(prompts, problems)]
     return pd.DataFrame(problems).assign(prompt=prompts)
 
-def calendar_states(model, task: str, position: int = START, batch_size: int = 256) -> np.ndarray:
+def calendar_states(model, task: str, position: int = START, batch_size: int = 256, phrasing: str = "paper") -> np.ndarray:
     "Hidden states at `position` of every problem of `task`, at every residual point: [n, L + 1, d]."
-    prompts = list(calendar_frame(task, model).prompt)
+    prompts = list(calendar_frame(task, model, phrasing).prompt)
     if position == START:
         token = model.tokenizer.convert_ids_to_tokens(model.tokenizer(prompts[0])["input_ids"][START])
         if CALENDAR[task][0] not in token: raise ValueError(f"position {START} of {prompts[0]!r} is {token!r}, not the start {task[:-1]}")
     return residual_points(model, prompts, position, batch_size=batch_size, progress=False)[:, :, 0].numpy()
 
-def circle_probe(X: np.ndarray, a, period: int, n_pca: int = 5) -> tuple[PCA, np.ndarray, float]:
-    "PCA of X, least-squares map (no intercept) of its coordinates onto the unit circle of a: (pca, W [k, 2], R²)."
-    pca = PCA.fit(X, n_pca)
-    coords = pca.project(X)
-    targets = circle(a, period)
+def _probe_map(coords: np.ndarray, a, period: int, frequency: int) -> tuple[np.ndarray, float]:
+    "Least-squares map (no intercept) of PCA coordinates onto the circle of frequency k of a, and its R²."
+    targets = circle(frequency * np.asarray(a), period)
     W, *_ = np.linalg.lstsq(coords, targets, rcond=None)
-    r2 = 1 - ((targets - coords @ W) ** 2).sum(0) / ((targets - targets.mean(0)) ** 2).sum(0)
-    return pca, W, float(r2.mean())
+    total = ((targets - targets.mean(0)) ** 2).sum(0)
+    varies = total > 1e-9 * len(targets)  # at k = p/2 the sine is 0 for every a: nothing to explain there
+    return W, float((1 - ((targets - coords @ W) ** 2).sum(0)[varies] / total[varies]).mean())
 
-def probe_r2(states: np.ndarray, a, period: int, n_pca: int = 5) -> pd.Series:
+def circle_probe(X: np.ndarray, a, period: int, n_pca: int = 5,
+                 frequency: int = 1,  # k: the probe reads (cos 2πka/p, sin 2πka/p); the paper's circle is k = 1
+                ) -> tuple[PCA, np.ndarray, float]:
+    "PCA of X, least-squares map (no intercept) of its coordinates onto the circle of frequency k of a: (pca, W [n_pca, 2], R²)."
+    pca = PCA.fit(X, n_pca)
+    return pca, *_probe_map(pca.project(X), a, period, frequency)
+
+def probe_r2(states: np.ndarray, a, period: int, n_pca: int = 5, frequency: int = 1) -> pd.Series:
     "The circular probe's R² at every residual point of `states` [n, points, d]."
-    return pd.Series({p: circle_probe(states[:, p], a, period, n_pca)[2] for p in range(states.shape[1])}).rename_axis("residual point")
+    return frequency_r2(states, a, period, n_pca, [frequency])[frequency].rename(None)
+
+def frequency_r2(states: np.ndarray, a, period: int, n_pca: int = 5, frequencies=None) -> pd.DataFrame:
+    "The probe's R² at every residual point (rows) for every frequency k = 1..⌊p/2⌋ (columns); k and p − k are one circle."
+    frequencies = range(1, period // 2 + 1) if frequencies is None else frequencies
+    rows = {}
+    for p in range(states.shape[1]):
+        coords = PCA.fit(states[:, p], n_pca).project(states[:, p])  # one PCA per point, shared by every frequency
+        rows[p] = {k: _probe_map(coords, a, period, k)[1] for k in frequencies}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(index="residual point", columns="frequency k")
+
+def best_frequency(r2: pd.DataFrame) -> int:
+    "The frequency whose probe reads best, at its best point (from `frequency_r2`)."
+    return int(r2.max().idxmax())
 
 def circle_write(pca: PCA, W: np.ndarray, points: np.ndarray) -> np.ndarray:
     "Hidden states whose probe reading is `points` [n, 2] (and the mean elsewhere): the paper's circle patch."
     Q, R = np.linalg.qr(W)
-    return pca.mean + points @ np.linalg.inv(R) @ Q.T @ pca.components
+    return pca.mean + points @ np.linalg.pinv(R) @ Q.T @ pca.components  # pinv: at k = p/2 the probe has one direction
 
 # %% ../nbs/15_circles.ipynb #2011a68d
-def allowed_tokens(model, task: str) -> np.ndarray:
+def allowed_tokens(model, task: str, phrasing: str = "paper") -> np.ndarray:
     "The token the model's tokenizer writes first for each day (month) name after the task's prompt, in calendar order."
-    prompt = calendar_frame(task, model).prompt[0]
+    prompt = calendar_frame(task, model, phrasing).prompt[0]
     tokens = np.array([answer_token(model.tokenizer, prompt, " " + w) for w in CALENDAR[task]])
     if len(set(tokens)) < len(tokens):
         raise ValueError(f"{model.name}'s tokenizer starts several {task} with one token "
                          f"({[model.tokenizer.decode([t]) for t in tokens]}): the argmax over them cannot tell them apart")
     return tokens
 
-def allowed_accuracy(model, task: str, batch_size: int = 256) -> int:
+def allowed_accuracy(model, task: str, batch_size: int = 256, phrasing: str = "paper") -> int:
     "How many problems of `task` the model answers correctly among the allowed words."
-    frame = calendar_frame(task, model)
-    logits = patched_logits(model, list(frame.prompt), batch_size=batch_size)[:, torch.tensor(allowed_tokens(model, task))]
+    frame = calendar_frame(task, model, phrasing)
+    logits = patched_logits(model, list(frame.prompt), batch_size=batch_size)[:, torch.tensor(allowed_tokens(model, task, phrasing))]
     return int((logits.argmax(-1).numpy() == frame.answer.values).sum())
 
+def above_chance(n_right: int, n: int, period: int, alpha: float = 0.05) -> bool:
+    "Whether `n_right` of `n` beats guessing among `period` answers (one-sided binomial test at level `alpha`)."
+    return bool(stats.binomtest(n_right, n, 1 / period, alternative="greater").pvalue < alpha)
+
 # %% ../nbs/15_circles.ipynb #a1715a2a
-def intervention_pairs(task: str) -> tuple[np.ndarray, np.ndarray]:
+def intervention_pairs(task: str, phrasing: str = "paper") -> tuple[np.ndarray, np.ndarray]:
     "(original, counterfactual) row numbers: every problem with every other start and the same duration."
-    frame = calendar_frame(task)
+    frame = calendar_frame(task, phrasing=phrasing)
     index = {(s, k): i for i, (s, k) in enumerate(zip(frame.start, frame.offset))}
     pairs = [(i, index[s2, k]) for i, (s, k) in enumerate(zip(frame.start, frame.offset)) for s2 in range(PERIOD[task]) if s2 != s]
     return np.array([i for i, _ in pairs]), np.array([j for _, j in pairs])
@@ -98,38 +131,54 @@ def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     "Mean and the half-width of its Student-t interval."
     return values.mean(), stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
 
-def intervention_writes(X: np.ndarray, orig: np.ndarray, cf: np.ndarray, starts: np.ndarray, period: int, n_pca: int = 5) -> dict:
-    "The four writes at one point, from the states X [n, d] of every problem: method -> [n_pairs, d]."
-    pca, W, _ = circle_probe(X, starts, period, n_pca)
-    comps = pca.components
-    return {"patch circle": circle_write(pca, W, circle(starts[cf], period)),
-            "patch PCA": X[orig] - pca.project(X[orig]) @ comps + pca.project(X[cf]) @ comps,
-            "patch layer": X[cf],
-            "average ablate": np.repeat(X.mean(0, keepdims=True), len(orig), 0)}
+def circle_method(frequency: int) -> str:
+    "The name of the circle patch at `frequency`: 'patch circle' for the paper's k = 1."
+    return "patch circle" if frequency == 1 else f"patch circle k={frequency}"
 
-def interventions(model, task: str, states: np.ndarray, n_pca: int = 5, confidence: float = 0.96,
-                  batch_size: int = 256) -> pd.DataFrame:
+def intervention_writes(X: np.ndarray, orig: np.ndarray, cf: np.ndarray, starts: np.ndarray, period: int, n_pca: int = 5,
+                        frequencies=(1,),  # a circle patch for each
+                       ) -> dict:
+    "The writes at one point, from the states X [n, d] of every problem: method -> [n_pairs, d]."
+    writes = {}
+    for k in frequencies:
+        pca, W, _ = circle_probe(X, starts, period, n_pca, k)
+        writes[circle_method(k)] = circle_write(pca, W, circle(k * starts[cf], period))
+    comps = pca.components
+    return {**writes, "patch PCA": X[orig] - pca.project(X[orig]) @ comps + pca.project(X[cf]) @ comps,
+            "patch layer": X[cf], "average ablate": np.repeat(X.mean(0, keepdims=True), len(orig), 0)}
+
+def interventions(model, task: str, states: np.ndarray, n_pca: int = 5, confidence: float = 0.96, batch_size: int = 256,
+                  phrasing: str = "paper", frequencies=(1,),
+                  points=None,  # the residual points to write at; None: every point of `states`
+                 ) -> pd.DataFrame:
     "Mean, interval half-width (`ci`) and count of logit(old) − logit(new) before any write and for each write at each point."
-    frame, period = calendar_frame(task, model), PERIOD[task]
-    orig, cf = intervention_pairs(task)
+    frame, period = calendar_frame(task, model, phrasing), PERIOD[task]
+    orig, cf = intervention_pairs(task, phrasing)
     prompts = list(frame.prompt.values[orig])
-    allowed = allowed_tokens(model, task)
+    allowed = allowed_tokens(model, task, phrasing)
     old, new = allowed[frame.answer.values[orig]], allowed[(frame.start.values[cf] + frame.offset.values[cf]) % period]
     rows = np.arange(len(orig))
     def measure(logits): return (logits[rows, old] - logits[rows, new]).numpy()
     records = [(None, "before", measure(patched_logits(model, prompts, batch_size=batch_size)))]
-    for p in range(states.shape[1]):
-        for method, values in intervention_writes(states[:, p], orig, cf, frame.start.values, period, n_pca).items():
+    for p in range(states.shape[1]) if points is None else points:
+        for method, values in intervention_writes(states[:, p], orig, cf, frame.start.values, period, n_pca, frequencies).items():
             logits = patched_logits(model, prompts, [Patch("resid", p, START, torch.tensor(values, dtype=torch.float32))], batch_size=batch_size)
             records.append((p, method, measure(logits)))
     return pd.DataFrame([{"task": task, "point": p, "method": method, **dict(zip(("mean", "ci"), mean_interval(v, confidence))), "n": len(v)}
                          for p, method, v in records])
 
+def spread_points(n_points: int, count: int | None) -> list[int]:
+    "`count` residual points spread evenly over 0..n_points − 1, both ends included; every point when `count` is None."
+    if count is None or count >= n_points: return list(range(n_points))
+    if count < 1: raise ValueError(f"count must be at least 1, got {count}")
+    return sorted(set(np.linspace(0, n_points - 1, count).round().astype(int).tolist()))
+
 def best_per_method(results: pd.DataFrame) -> pd.DataFrame:
     "Most negative mean over points, per task and method, with the circle patch's share of the layer patch."
     best = results[results.point.notna()].groupby(["task", "method"])["mean"].min().unstack()
     best["circle / layer"] = best["patch circle"] / best["patch layer"]
-    return best[["patch circle", "patch PCA", "patch layer", "average ablate", "circle / layer"]]
+    other_circles = sorted(m for m in best.columns if m.startswith("patch circle k="))
+    return best[["patch circle", *other_circles, "patch PCA", "patch layer", "average ablate", "circle / layer"]]
 
 # %% ../nbs/15_circles.ipynb #19248af8
 def off_circle_choices(model, task: str, states: np.ndarray, point: int, duration: int, radii, angles,
@@ -198,19 +247,32 @@ def name_shares(codes: torch.Tensor, labels: np.ndarray, is_name: dict[str, np.n
     for kind in is_name: out[f"{kind} share"] = grouped[kind] / grouped.total.clip(lower=1e-12)
     return out[out["size"] >= 2]
 
-def cluster_pcs(codes: torch.Tensor, decoder: torch.Tensor, latents, max_tokens: int = 2000, seed: int = 0):
+def cluster_pcs(codes: torch.Tensor, decoder: torch.Tensor, latents,
+                sample_limit: int = 20_000,  # the authors' cap: the first 20,000 tokens where the cluster fires (Mistral: 4,000)
+               ):
     "PCA coordinates (≤ 5) of the reconstructions by `latents` and the tokens they come from; None when under 10 tokens fire."
-    recon, fired = cluster_reconstruction(codes, decoder, latents)
-    if len(fired) > max_tokens:
-        pick = np.sort(np.random.default_rng(seed).choice(len(fired), max_tokens, replace=False))
-        recon, fired = recon[pick], fired[pick]
+    latents = np.asarray(latents)
+    part = codes[:, torch.as_tensor(latents, dtype=torch.long)].double()
+    fired = torch.nonzero((part > 0).any(1)).squeeze(1)[:sample_limit].numpy()  # in token order, as the authors take them
     if len(fired) < 10: return None, fired
-    return PCA.fit(recon, min(5, len(latents))).project(recon), fired
+    # The reconstructions are A·D (A: the cluster's activations [n, m], D: its decoder rows [m, d]), so their PCA comes
+    # from the small factor: with Dᵀ = QR, A_c·D = (A_c·Rᵀ)·Qᵀ and Q's columns are orthonormal; an SVD of [n, m], not [n, d].
+    A = part[fired].numpy()
+    Q, R = np.linalg.qr(decoder[latents].double().numpy().T)
+    U, S, _ = np.linalg.svd((A - A.mean(0)) @ R.T, full_matrices=False)
+    k = min(5, len(latents), len(fired) - 1)
+    return U[:, :k] * S[:k], fired
 
-def rank_clusters(codes: torch.Tensor, decoder: torch.Tensor, labels: np.ndarray, clusters, steps: int, seed: int = 0) -> pd.Series:
+def rank_clusters(codes: torch.Tensor, decoder: torch.Tensor, labels: np.ndarray, clusters, steps: int, seed: int = 0,
+                  sample_limit: int = 20_000,  # tokens per cluster (`cluster_pcs`)
+                  size_limit: int = 1000,  # larger clusters are skipped, as the authors' script exits on them
+                 ) -> pd.Series:
     "The irreducibility score (1 − M_ε)·S of each cluster with at least two PCA coordinates, highest first."
-    scores = {}
-    for cluster in tqdm(clusters, desc="irreducibility of clusters"):
-        pcs, _ = cluster_pcs(codes, decoder, np.where(labels == cluster)[0], seed=seed)
-        if pcs is not None and pcs.shape[1] >= 2: scores[cluster] = irreducibility_score(pcs, steps=steps, seed=seed)
-    return pd.Series(scores).sort_values(ascending=False)
+    pcs = {}
+    for cluster in clusters:
+        latents = np.where(labels == cluster)[0]
+        if len(latents) > size_limit: continue
+        p, _ = cluster_pcs(codes, decoder, latents, sample_limit)
+        if p is not None and p.shape[1] >= 2: pcs[cluster] = p
+    # Every PC pair of every cluster is optimised in one batch (`mixture_indices`).
+    return pd.Series(irreducibility_scores(list(pcs.values()), steps=steps, seed=seed), index=list(pcs)).sort_values(ascending=False)

@@ -9,31 +9,55 @@ import math
 
 import numpy as np
 import torch
+from scipy.special import expit
 
 # %% auto #0
-__all__ = ['mixture_index', 'separability_index', 'irreducibility_score', 'synthetic_features']
+__all__ = ['mixture_indices', 'mixture_index', 'separability_index', 'irreducibility_scores', 'irreducibility_score',
+           'synthetic_features']
 
 # %% ../nbs/09_irreducibility.ipynb #4793f286
+def _share_and_gradient(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray, epsilon: float, temperature: float):
+    "Per cloud: the mean of σ((ε − |z|)/T) and its gradient in (a, b). x: the clouds' points one after another; n: their sizes."
+    starts, cloud = np.concatenate([[0], np.cumsum(n)[:-1]]), np.repeat(np.arange(len(n)), n)
+    n = n.astype(x.dtype)
+    y = x[:, 0] * a[cloud, 0] + x[:, 1] * a[cloud, 1] + b[cloud]
+    rms = np.sqrt(np.add.reduceat(y * y, starts) / n)
+    z = y / rms[cloud]
+    s = expit((epsilon - np.abs(z)) / temperature)
+    g = s * (1 - s) * -np.sign(z) / (temperature * n[cloud])  # d(share)/dz
+    # z = y / rms(y): d(share)/dy_j = (g_j − z_j · Σ_i g_i z_i / n) / rms
+    dy = (g - z * (np.add.reduceat(g * z, starts) / n)[cloud]) / rms[cloud]
+    grad_a = np.stack([np.add.reduceat(dy * x[:, 0], starts), np.add.reduceat(dy * x[:, 1], starts)], 1)
+    return np.add.reduceat(s, starts) / n, grad_a, np.add.reduceat(dy, starts)
+
+def mixture_indices(clouds: list[np.ndarray],  # 2-D point clouds, [n_i >= 3, 2] each
+                    epsilon: float = 0.1,
+                    steps: int = 10_000,  # gradient-ascent iterations (the authors': 10,000)
+                    lr: float = 0.1,
+                    seed: int = 0,  # cloud i starts from a ~ N(0, 1) drawn with seed + i
+                   ) -> np.ndarray:
+    "The ε-mixture index M_ε of each cloud: the largest share of its points within ε of a normalised line (annealed gradient ascent)."
+    xs = [np.asarray(c, dtype=np.float32) for c in clouds]  # float32, as the authors
+    for x in xs:
+        if x.ndim != 2 or x.shape[1] != 2 or len(x) < 3: raise ValueError(f"points must be [n >= 3, 2], got {x.shape}")
+    if steps < 1: raise ValueError(f"steps must be at least 1, got {steps}")
+    # All clouds are optimised at once, each with its own line (a, b), with the gradient written out (no autograd).
+    x, n = np.concatenate(xs), np.array([len(c) for c in xs])
+    a = np.stack([torch.randn(2, generator=torch.Generator().manual_seed(seed + i)).numpy() for i in range(len(xs))])
+    b = np.zeros(len(xs), dtype=np.float32)
+    for i in range(steps):
+        temperature = np.float32(1 - i / steps)  # annealed: 1 at the first step, 1/steps at the last
+        _, grad_a, grad_b = _share_and_gradient(x, n, a, b, np.float32(epsilon), temperature)
+        a, b = a + np.float32(lr) * grad_a, b + np.float32(lr) * grad_b  # plain ascent, as the authors (no optimiser state)
+    starts, cloud = np.concatenate([[0], np.cumsum(n)[:-1]]), np.repeat(np.arange(len(n)), n)
+    y = x[:, 0] * a[cloud, 0] + x[:, 1] * a[cloud, 1] + b[cloud]
+    z = y / np.sqrt(np.add.reduceat(y * y, starts) / n)[cloud]
+    return np.add.reduceat((np.abs(z) < epsilon).astype(np.int64), starts) / n  # the count itself (the limit T → 0)
+
 def mixture_index(points: np.ndarray,  # [n, 2]
-                  epsilon: float = 0.1,
-                  steps: int = 10_000,  # gradient-ascent iterations (the authors': 10,000)
-                  lr: float = 0.1,
-                  seed: int = 0) -> float:
-    "The ε-mixture index M_ε of 2-D points: the largest share of points within ε of a normalised line."
-    x = torch.as_tensor(np.asarray(points), dtype=torch.float64)
-    if x.ndim != 2 or x.shape[1] != 2 or len(x) < 3: raise ValueError(f"points must be [n >= 3, 2], got {tuple(x.shape)}")
-    g = torch.Generator().manual_seed(seed)
-    a = torch.randn(2, generator=g, dtype=torch.float64).requires_grad_()
-    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.Adam([a, b], lr=lr)
-    def z():
-        y = x @ a + b
-        return y / y.pow(2).mean().sqrt().clamp(min=1e-12)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        (-torch.sigmoid(epsilon - z().abs()).mean()).backward()
-        optimizer.step()
-    with torch.no_grad(): return (z().abs() < epsilon).double().mean().item()
+                  epsilon: float = 0.1, steps: int = 10_000, lr: float = 0.1, seed: int = 0) -> float:
+    "The ε-mixture index M_ε of one 2-D point cloud (see `mixture_indices`)."
+    return float(mixture_indices([points], epsilon, steps, lr, seed)[0])
 
 # %% ../nbs/09_irreducibility.ipynb #cc942246
 def _mutual_information(u: np.ndarray, v: np.ndarray, bins: int) -> float:
@@ -47,22 +71,26 @@ def separability_index(points: np.ndarray, angles: int = 100, bins: int = 10) ->
     "The separability index S of 2-D points: the minimum over rotations of the coordinates' mutual information (bits)."
     x = np.asarray(points, dtype=np.float64)
     best = math.inf
-    for theta in np.linspace(0, 2 * np.pi, angles, endpoint=False):
+    for theta in np.linspace(0, 2 * np.pi, angles):
         c, s = math.cos(theta), math.sin(theta)
         rotated = x @ np.array([[c, -s], [s, c]])
         best = min(best, _mutual_information(rotated[:, 0], rotated[:, 1], bins))
     return best
 
 # %% ../nbs/09_irreducibility.ipynb #61f5310b
+def irreducibility_scores(pcs: list[np.ndarray],  # each cluster's PCA coordinates, [n_i, k_i]
+                          epsilon: float = 0.1, steps: int = 10_000, seed: int = 0) -> np.ndarray:
+    "Mean (1 - M_ε)·S over consecutive PC pairs of each cluster (pairs with M_ε < 0.01 dropped, as in the authors' code)."
+    pairs = [(c, p[:, i:i + 2]) for c, p in enumerate(pcs) for i in range(p.shape[1] - 1)]
+    m = mixture_indices([pair for _, pair in pairs], epsilon, steps, seed=seed) if pairs else []
+    scores = [[] for _ in pcs]
+    for (c, pair), m_eps in zip(pairs, m):
+        if m_eps >= 0.01: scores[c].append((1 - m_eps) * separability_index(pair))
+    return np.array([np.mean(s) if s else 0.0 for s in scores])
+
 def irreducibility_score(pcs: np.ndarray, epsilon: float = 0.1, steps: int = 10_000, seed: int = 0) -> float:
-    "Mean (1 - M_ε)·S over consecutive PC pairs of `pcs` [n, k] (pairs with M_ε < 0.01 dropped, as in the authors' code)."
-    scores = []
-    for i in range(pcs.shape[1] - 1):
-        pair = pcs[:, i:i + 2]
-        m = mixture_index(pair, epsilon, steps, seed=seed)
-        if m < 0.01: continue
-        scores.append((1 - m) * separability_index(pair))
-    return float(np.mean(scores)) if scores else 0.0
+    "Mean (1 - M_ε)·S over consecutive PC pairs of one cluster's `pcs` [n, k]."
+    return float(irreducibility_scores([pcs], epsilon, steps, seed)[0])
 
 # %% ../nbs/09_irreducibility.ipynb #47d209df
 def synthetic_features(n: int = 4096, noise: float = 0.02, seed: int = 0) -> dict[str, np.ndarray]:

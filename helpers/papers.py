@@ -96,17 +96,25 @@ METRICS = {
             "weekday_specific_rank": "rank of the most day-specific latents", "month_specific_rank": "rank of the most month-specific latents",
             "weekday_specific_cosine": "mean cosine of the most day-specific latents' decoder directions",
             "month_specific_cosine": "mean cosine of the most month-specific latents' decoder directions"}, "gpt2"),
-        "probe": ("Fig. 3: the circular probe's R² at its best residual point", {
+        "probe": ("Fig. 3: the circular probe at its best residual point, and which circle reads best", {
             "toy_weekday_circle_r2": "weekdays, the intervened model", "toy_month_circle_r2": "months, the intervened model",
-            "weekday_circle_r2": "weekdays, the discovery model", "month_circle_r2": "months, the discovery model"}),
+            "weekday_circle_r2": "weekdays, the discovery model", "month_circle_r2": "months, the discovery model",
+            "weekday_circle_best_frequency": "weekdays: frequency k of the best-reading circle (the paper's circles: k = 1)",
+            "month_circle_best_frequency": "months: frequency k of the best-reading circle (the paper's circles: k = 1)"}),
         "table1": ("Table 1: accuracy, argmax over the allowed answers", {
             "weekday_accuracy": "weekdays: share of the 49 problems", "month_accuracy": "months: share of the 144 problems"}),
         "interventions": ("Fig. 5: interventions at the start token, weekdays, best (most negative) logit(old) − logit(new)", {
             "before": "before any intervention", "layer_patch_best": "patch layer", "circle_patch_best": "patch circle",
-            "pca_patch_best": "patch PCA", "ablate_best": "average ablation"}),
+            "pca_patch_best": "patch PCA", "ablate_best": "average ablation",
+            "own_circle_patch_best": "patch circle at the model's best frequency k (not in the paper)",
+            "weekday_intervention_accuracy": "accuracy on the prompts intervened on",
+            "weekday_intervention_adapted": "1: intervened on the day-after adaptation, 0: on the paper's prompts"}),
         "month_interventions": ("Fig. 5: interventions at the start token, months, best logit(old) − logit(new)", {
             "month_layer_patch_best": "patch layer", "month_circle_patch_best": "patch circle",
-            "month_pca_patch_best": "patch PCA", "month_ablate_best": "average ablation"}),
+            "month_pca_patch_best": "patch PCA", "month_ablate_best": "average ablation",
+            "month_own_circle_patch_best": "patch circle at the model's best frequency k (not in the paper)",
+            "month_intervention_accuracy": "accuracy on the prompts intervened on",
+            "month_intervention_adapted": "1: intervened on the month-after adaptation, 0: on the paper's prompts"}),
         "training": ("§5 of the notebook: the circle's share of the layer patch, by training data", {
             "weekday_circle_to_layer": "weekdays: patch circle / patch layer", "month_circle_to_layer": "months: patch circle / patch layer"}),
         "off_circle": ("Fig. 6: writing points off the circle", {
