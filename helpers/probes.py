@@ -22,10 +22,10 @@ from sklearn.preprocessing import StandardScaler
 from .probing_data import data_dir, load_dataset
 
 # %% auto #0
-__all__ = ['MAX_ROWS', 'SCARCITY_SIZES', 'IMBALANCE_RATIOS', 'NOISE_FRACTIONS', 'binary_datasets', 'encode_labels', 'load_binary',
-           'ood_datasets', 'split_indices', 'normal_num_train', 'imbalance_num_train', 'flip_labels', 'cv_splits',
-           'select_and_fit', 'log2_grid', 'baseline_grids', 'check_probe_data', 'run_baselines', 'rank_latents',
-           'run_sae_probes', 'probe_settings']
+__all__ = ['OOD_LABELS', 'MAX_ROWS', 'SCARCITY_SIZES', 'IMBALANCE_RATIOS', 'NOISE_FRACTIONS', 'binary_datasets', 'encode_labels',
+           'load_binary', 'ood_datasets', 'split_indices', 'normal_num_train', 'imbalance_num_train', 'flip_labels',
+           'cv_splits', 'select_and_fit', 'log2_grid', 'baseline_grids', 'check_probe_data', 'run_baselines',
+           'rank_latents', 'run_sae_probes', 'probe_settings']
 
 # %% ../nbs/12_probes.ipynb #383efd9e
 def binary_datasets() -> list[str]:
@@ -40,12 +40,18 @@ def encode_labels(target) -> np.ndarray:
     if len(classes) != 2: raise ValueError(f"expected two classes, got {list(classes)}")
     return y
 
+# OOD sets whose labels are other strings than their training labels, mapped to the training ones. GLUE-X's QNLI writes
+# 'not_entailment' (1 in GLUE's QNLI training labels) and '1' for the other, balanced class, which can only be
+# entailment (0). The authors' LabelEncoder sorts '1' before 'not_entailment' and so gives the same 0/1.
+OOD_LABELS = {"90_glue_qnli": {"1": "0", "not_entailment": "1"}}
+
 def load_binary(name: str, ood: bool = False) -> tuple[list[str], np.ndarray]:
-    "(prompts, 0/1 labels) of a binary dataset, or of its out-of-distribution test set."
+    "(prompts, 0/1 labels) of a binary dataset, or of its out-of-distribution test set (labels as in training)."
     if ood:
         path = data_dir() / "OOD data" / f"{name}_OOD.csv.zst"
         if not path.exists(): raise ValueError(f"{name!r} has no OOD set; OOD sets: {ood_datasets()}")
         frame = pd.read_csv(path, compression="zstd")
+        frame["target"] = frame.target.astype(str).replace(OOD_LABELS.get(name, {}))
     else:
         frame = load_dataset(name)
     return frame.prompt.astype(str).tolist(), encode_labels(frame.target)
