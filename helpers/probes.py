@@ -140,14 +140,20 @@ def baseline_grids(X, y, seed: int = 42, n_xgboost: int = 10, n_mlp: int = 1) ->
     hidden = [(16,), (32,), (64,), (16, 16), (32, 32), (64, 64), (16, 16, 16), (32, 32, 32), (64, 64, 64)]
     mlp_grid = [{"hidden_layer_sizes": hidden[rng.integers(len(hidden))], "learning_rate_init": float(rng.choice(np.logspace(-4, -2, 5))),
                  "alpha": float(rng.choice(np.logspace(-5, -2, 5)))} for _ in range(n_mlp)]
-    return {
-        "logreg": (lambda C: LogisticRegression(C=C, max_iter=1000), list(np.logspace(5, -5, 10))),
-        "pca": (lambda k: make_pipeline(StandardScaler(), PCA(k, random_state=seed), LogisticRegression(max_iter=1000)),
-                log2_grid(min(n, d, 100))),
-        "knn": (lambda k: make_pipeline(StandardScaler(), KNeighborsClassifier(k)), log2_grid(min(100, n - 1, smallest))),
-        "xgboost": (lambda p: make_pipeline(StandardScaler(), XGBClassifier(**p, random_state=seed, n_jobs=1, verbosity=0)), xgb_grid),
-        "mlp": (lambda p: make_pipeline(StandardScaler(), MLPClassifier(**p, max_iter=1000, random_state=seed)), mlp_grid),
+    makes = {
+        "logreg": lambda C: LogisticRegression(C=C, max_iter=1000),
+        "pca": lambda k: make_pipeline(StandardScaler(), PCA(k, random_state=seed), LogisticRegression(max_iter=1000)),
+        "knn": lambda k: make_pipeline(StandardScaler(), KNeighborsClassifier(k)),
+        "xgboost": lambda p: make_pipeline(StandardScaler(), XGBClassifier(**p, random_state=seed, n_jobs=1, verbosity=0)),
+        "mlp": lambda p: make_pipeline(StandardScaler(), MLPClassifier(**p, max_iter=1000, random_state=seed)),
     }
+    if folds is None:  # n <= 3, no CV: the libraries' defaults, as the authors' code falls back to (papers.md §3.4)
+        grids = {"logreg": [1.0], "pca": [min(n, d)], "knn": [min(5, n - 1)],  # every component; KNN's default 5, capped to fit
+                 "xgboost": [{}], "mlp": [{"hidden_layer_sizes": (32,)}]}
+    else:
+        grids = {"logreg": list(np.logspace(5, -5, 10)), "pca": log2_grid(min(n, d, 100)), "knn": log2_grid(min(100, n - 1, smallest)),
+                 "xgboost": xgb_grid, "mlp": mlp_grid}
+    return {method: (make, grids[method]) for method, make in makes.items()}
 
 def _metrics(model, X, y) -> dict:
     prediction = model.predict(X)
@@ -195,12 +201,13 @@ def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64,
     Z_train, y_train, Z_test, y_test = check_probe_data(Z_train, y_train, Z_test, y_test)
     order = rank_latents(Z_train, y_train, normalised)
     make = lambda C: LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=1000, random_state=1)
+    grid = [1.0] if cv_splits(y_train, seed) is None else list(np.logspace(5, -5, 10))  # n <= 3: the library's default C
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for k in ks:
             top = order[:min(k, Z_train.shape[1])]
-            model, val_auc, _ = select_and_fit(make, list(np.logspace(5, -5, 10)), Z_train[:, top], y_train, seed)
+            model, val_auc, _ = select_and_fit(make, grid, Z_train[:, top], y_train, seed)
             rows.append({"k": k, **_metrics(model, Z_test[:, top], y_test), "val_auc": val_auc})
     return pd.DataFrame(rows)
 
