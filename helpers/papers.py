@@ -127,10 +127,12 @@ METRICS = {
         "normal": ("Fig. 3 and §3.1: normal setting, mean test AUC over datasets", {
             "n_datasets": "datasets probed", "auc_logreg": "logistic regression", "auc_mlp": "MLP", "auc_xgboost": "XGBoost",
             "auc_pca": "PCA + logistic regression", "auc_knn": "k nearest neighbours",
+            "auc_interval_halfwidth_median": "median half-width of the per-dataset test-AUC 95% bootstrap intervals (not in the paper)",
             **{f"auc_sae_k{k}": f"SAE probe, k = {k}" for k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)}}),
         "quiver": ("Fig. 4: the quiver, baselines against baselines plus SAE probes", {
             "sae_chosen_fraction": "share of datasets where an SAE probe is chosen", "quiver_delta_mean": "mean change of test AUC",
-            "quiver_delta_se": "its standard error"}),
+            "quiver_delta_se": "its standard error", "quiver_delta_lo": "its 95% bootstrap interval over datasets, low end",
+            "quiver_delta_hi": "its 95% bootstrap interval over datasets, high end"}),
         "regimes": ("Fig. 1: the regimes, mean test AUC", {
             "scarcity_auc_logreg_n10": "scarcity, 10 training examples: logistic regression",
             "scarcity_auc_sae_n10": "scarcity, 10 training examples: SAE probe",

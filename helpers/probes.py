@@ -24,8 +24,8 @@ from .probing_data import data_dir, load_dataset
 # %% auto #0
 __all__ = ['OOD_LABELS', 'MAX_ROWS', 'SCARCITY_SIZES', 'IMBALANCE_RATIOS', 'NOISE_FRACTIONS', 'binary_datasets', 'encode_labels',
            'load_binary', 'ood_datasets', 'split_indices', 'normal_num_train', 'imbalance_num_train', 'flip_labels',
-           'cv_splits', 'select_and_fit', 'log2_grid', 'baseline_grids', 'check_probe_data', 'run_baselines',
-           'rank_latents', 'run_sae_probes', 'probe_settings']
+           'cv_splits', 'select_and_fit', 'log2_grid', 'baseline_grids', 'auc_interval', 'check_probe_data',
+           'run_baselines', 'rank_latents', 'run_sae_probes', 'probe_settings']
 
 # %% ../nbs/12_probes.ipynb #383efd9e
 def binary_datasets() -> list[str]:
@@ -155,9 +155,24 @@ def baseline_grids(X, y, seed: int = 42, n_xgboost: int = 10, n_mlp: int = 1) ->
                  "xgboost": xgb_grid, "mlp": mlp_grid}
     return {method: (make, grids[method]) for method, make in makes.items()}
 
-def _metrics(model, X, y) -> dict:
-    prediction = model.predict(X)
-    return {"test_f1": float(f1_score(y, prediction)), "test_acc": float(accuracy_score(y, prediction)), "test_auc": _auc(y, _score(model, X))}
+def auc_interval(y, score, n_boot: int = 200, confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    "Percentile interval of the AUC over `n_boot` stratified bootstrap resamples (positives and negatives resampled apart)."
+    y, score = np.asarray(y), np.asarray(score, dtype=np.float64)
+    pos, neg = score[y == 1], score[y == 0]
+    if not len(pos) or not len(neg): return float("nan"), float("nan")
+    wins = (pos[:, None] > neg[None]).astype(np.float32) + np.float32(0.5) * (pos[:, None] == neg[None])  # [n+, n-]
+    # A resample is a multiset of rows, i.e. a count per row: its AUC is (counts+ · wins · counts−) / (n+ · n−).
+    rng = np.random.default_rng(seed)
+    counts_pos = rng.multinomial(len(pos), np.full(len(pos), 1 / len(pos)), size=n_boot).astype(np.float32)
+    counts_neg = rng.multinomial(len(neg), np.full(len(neg), 1 / len(neg)), size=n_boot).astype(np.float32)
+    aucs = ((counts_pos @ wins) * counts_neg).sum(1) / (len(pos) * len(neg))
+    return tuple(float(v) for v in np.quantile(aucs, [(1 - confidence) / 2, (1 + confidence) / 2]))
+
+def _metrics(model, X, y, interval: bool = False) -> dict:
+    prediction, score = model.predict(X), _score(model, X)
+    out = {"test_f1": float(f1_score(y, prediction)), "test_acc": float(accuracy_score(y, prediction)), "test_auc": _auc(y, score)}
+    if interval: out["test_auc_lo"], out["test_auc_hi"] = auc_interval(y, score)
+    return out
 
 def check_probe_data(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, ...]:
     "The four arrays as float32 features and labels, after checking their shapes and that training has both classes."
@@ -171,7 +186,9 @@ def check_probe_data(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, ...]
     if len(set(y_train.tolist())) != 2: raise ValueError(f"training labels must hold two classes, got {sorted(set(y_train.tolist()))}")
     return X_train, y_train, X_test, y_test
 
-def run_baselines(X_train, y_train, X_test, y_test, methods=("logreg", "pca", "knn", "xgboost", "mlp"), seed: int = 42, **grid_kwargs) -> pd.DataFrame:
+def run_baselines(X_train, y_train, X_test, y_test, methods=("logreg", "pca", "knn", "xgboost", "mlp"), seed: int = 42,
+                  intervals: bool = False,  # add test_auc_lo and test_auc_hi, the test AUC's 95% bootstrap interval
+                  **grid_kwargs) -> pd.DataFrame:
     "One row per method: method, test_f1, test_acc, test_auc, val_auc (the authors' columns)."
     X_train, y_train, X_test, y_test = check_probe_data(X_train, y_train, X_test, y_test)
     grids = baseline_grids(X_train, y_train, seed, **grid_kwargs)
@@ -182,7 +199,7 @@ def run_baselines(X_train, y_train, X_test, y_test, methods=("logreg", "pca", "k
         warnings.simplefilter("ignore", ConvergenceWarning)
         for method in methods:
             model, val_auc, _ = select_and_fit(*grids[method], X_train, y_train, seed)
-            rows.append({"method": method, **_metrics(model, X_test, y_test), "val_auc": val_auc})
+            rows.append({"method": method, **_metrics(model, X_test, y_test, intervals), "val_auc": val_auc})
     return pd.DataFrame(rows)
 
 # %% ../nbs/12_probes.ipynb #0aa3d267
@@ -196,7 +213,7 @@ def rank_latents(Z, y, normalised: bool = False) -> np.ndarray:
     return np.argsort(-difference, kind="stable")
 
 def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
-                   normalised: bool = False, seed: int = 42) -> pd.DataFrame:
+                   normalised: bool = False, seed: int = 42, intervals: bool = False) -> pd.DataFrame:
     "One row per k: k, test_f1, test_acc, test_auc, val_auc."
     Z_train, y_train, Z_test, y_test = check_probe_data(Z_train, y_train, Z_test, y_test)
     order = rank_latents(Z_train, y_train, normalised)
@@ -208,7 +225,7 @@ def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64,
         for k in ks:
             top = order[:min(k, Z_train.shape[1])]
             model, val_auc, _ = select_and_fit(make, grid, Z_train[:, top], y_train, seed)
-            rows.append({"k": k, **_metrics(model, Z_test[:, top], y_test), "val_auc": val_auc})
+            rows.append({"k": k, **_metrics(model, Z_test[:, top], y_test, intervals), "val_auc": val_auc})
     return pd.DataFrame(rows)
 
 # %% ../nbs/12_probes.ipynb #49faee5e
@@ -218,8 +235,8 @@ def probe_settings(X, Z, y,  # activations, SAE codes and labels of one dataset
                    normalised: bool = False, seed: int = 42, n_xgboost: int = 10) -> pd.DataFrame:
     "One row per method and setting (normal, scarcity, imbalance, noise, ood), with `num_train` or `ratio` where they apply."
     train, test = split_indices(y, normal_num_train(len(y)), seed=seed)
-    rows = [run_baselines(X[train], y[train], X[test], y[test], seed=seed, n_xgboost=n_xgboost).assign(setting="normal"),
-            run_sae_probes(Z[train], y[train], Z[test], y[test], ks=ks, normalised=normalised, seed=seed)
+    rows = [run_baselines(X[train], y[train], X[test], y[test], seed=seed, n_xgboost=n_xgboost, intervals=True).assign(setting="normal"),
+            run_sae_probes(Z[train], y[train], Z[test], y[test], ks=ks, normalised=normalised, seed=seed, intervals=True)
             .assign(method=lambda f: "sae_k" + f.k.astype(str), setting="normal")]
     def pair(tr, y_train, test_data, **labels):
         X_te, Z_te, y_te = test_data

@@ -73,12 +73,15 @@ def quiver(baselines: pd.DataFrame,  # columns dataset, method, test_auc, val_au
                      "sae_chosen": bool(chosen.has_sae), "delta": chosen.test_auc - without.test_auc})
     return pd.DataFrame(rows)
 
-def quiver_summary(arrows: pd.DataFrame) -> dict:
-    "{'sae_chosen', 'n', 'delta_mean', 'delta_se'}; the standard error uses the population standard deviation."
+def quiver_summary(arrows: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> dict:
+    "{'sae_chosen', 'n', 'delta_mean', 'delta_se', 'delta_lo', 'delta_hi'}: the mean change, its standard error and its 95% interval."
+    # The standard error uses the population standard deviation (as the authors); the interval bootstraps the datasets.
     n = len(arrows)
     if n == 0: raise ValueError("no datasets in the quiver")
+    means = arrows.delta.to_numpy()[np.random.default_rng(seed).integers(0, n, (n_boot, n))].mean(1)
+    lo, hi = np.quantile(means, [0.025, 0.975])
     return {"sae_chosen": int(arrows.sae_chosen.sum()), "n": n, "delta_mean": float(arrows.delta.mean()),
-            "delta_se": float(arrows.delta.std(ddof=0) / np.sqrt(n))}
+            "delta_se": float(arrows.delta.std(ddof=0) / np.sqrt(n)), "delta_lo": float(lo), "delta_hi": float(hi)}
 
 # %% ../nbs/13_probing_analysis.ipynb #83feb128
 QUIVER_WIDTHS = ("16k", "131k", "1m")
