@@ -139,12 +139,10 @@ def intervention_writes(X: np.ndarray, orig: np.ndarray, cf: np.ndarray, starts:
                         frequencies=(1,),  # a circle patch for each
                        ) -> dict:
     "The writes at one point, from the states X [n, d] of every problem: method -> [n_pairs, d]."
-    writes = {}
-    for k in frequencies:
-        pca, W, _ = circle_probe(X, starts, period, n_pca, k)
-        writes[circle_method(k)] = circle_write(pca, W, circle(k * starts[cf], period))
-    comps = pca.components
-    return {**writes, "patch PCA": X[orig] - pca.project(X[orig]) @ comps + pca.project(X[cf]) @ comps,
+    pca = PCA.fit(X, n_pca)
+    coords, comps = pca.project(X), pca.components
+    writes = {circle_method(k): circle_write(pca, _probe_map(coords, starts, period, k)[0], circle(k * starts[cf], period)) for k in frequencies}
+    return {**writes, "patch PCA": X[orig] - coords[orig] @ comps + coords[cf] @ comps,
             "patch layer": X[cf], "average ablate": np.repeat(X.mean(0, keepdims=True), len(orig), 0)}
 
 def interventions(model, task: str, states: np.ndarray, n_pca: int = 5, confidence: float = 0.96, batch_size: int = 256,

@@ -16,13 +16,22 @@ __all__ = ['mixture_indices', 'mixture_index', 'separability_index', 'irreducibi
            'synthetic_features']
 
 # %% ../nbs/09_irreducibility.ipynb #4793f286
-def _share_and_gradient(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray, epsilon: float, temperature: float):
-    "Per cloud: the mean of σ((ε − |z|)/T) and its gradient in (a, b). x: the clouds' points one after another; n: their sizes."
-    starts, cloud = np.concatenate([[0], np.cumsum(n)[:-1]]), np.repeat(np.arange(len(n)), n)
-    n = n.astype(x.dtype)
+def _segments(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "(first row of each cloud, cloud of each row) for clouds of sizes `n` stored one after another."
+    return np.concatenate([[0], np.cumsum(n)[:-1]]), np.repeat(np.arange(len(n)), n)
+
+def _normalised_projection(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray, segments) -> tuple[np.ndarray, np.ndarray]:
+    "z = (a·x + b) / RMS(a·x + b), each cloud with its own (a, b), and each cloud's RMS."
+    starts, cloud = segments
     y = x[:, 0] * a[cloud, 0] + x[:, 1] * a[cloud, 1] + b[cloud]
     rms = np.sqrt(np.add.reduceat(y * y, starts) / n)
-    z = y / rms[cloud]
+    return y / rms[cloud], rms
+
+def _share_and_gradient(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray, epsilon: float, temperature: float, segments=None):
+    "Per cloud: the mean of σ((ε − |z|)/T) and its gradient in (a, b). x: the clouds' points one after another; n: their sizes."
+    starts, cloud = segments = segments or _segments(n)
+    n = n.astype(x.dtype)
+    z, rms = _normalised_projection(x, n, a, b, segments)
     s = expit((epsilon - np.abs(z)) / temperature)
     g = s * (1 - s) * -np.sign(z) / (temperature * n[cloud])  # d(share)/dz
     # z = y / rms(y): d(share)/dy_j = (g_j − z_j · Σ_i g_i z_i / n) / rms
@@ -43,16 +52,15 @@ def mixture_indices(clouds: list[np.ndarray],  # 2-D point clouds, [n_i >= 3, 2]
     if steps < 1: raise ValueError(f"steps must be at least 1, got {steps}")
     # All clouds are optimised at once, each with its own line (a, b), with the gradient written out (no autograd).
     x, n = np.concatenate(xs), np.array([len(c) for c in xs])
+    segments = _segments(n)
     a = np.stack([torch.randn(2, generator=torch.Generator().manual_seed(seed + i)).numpy() for i in range(len(xs))])
     b = np.zeros(len(xs), dtype=np.float32)
     for i in range(steps):
         temperature = np.float32(1 - i / steps)  # annealed: 1 at the first step, 1/steps at the last
-        _, grad_a, grad_b = _share_and_gradient(x, n, a, b, np.float32(epsilon), temperature)
+        _, grad_a, grad_b = _share_and_gradient(x, n, a, b, np.float32(epsilon), temperature, segments)
         a, b = a + np.float32(lr) * grad_a, b + np.float32(lr) * grad_b  # plain ascent, as the authors (no optimiser state)
-    starts, cloud = np.concatenate([[0], np.cumsum(n)[:-1]]), np.repeat(np.arange(len(n)), n)
-    y = x[:, 0] * a[cloud, 0] + x[:, 1] * a[cloud, 1] + b[cloud]
-    z = y / np.sqrt(np.add.reduceat(y * y, starts) / n)[cloud]
-    return np.add.reduceat((np.abs(z) < epsilon).astype(np.int64), starts) / n  # the count itself (the limit T → 0)
+    z, _ = _normalised_projection(x, n, a, b, segments)
+    return np.add.reduceat((np.abs(z) < epsilon).astype(np.int64), segments[0]) / n  # the count itself (the limit T → 0)
 
 def mixture_index(points: np.ndarray,  # [n, 2]
                   epsilon: float = 0.1, steps: int = 10_000, lr: float = 0.1, seed: int = 0) -> float:
