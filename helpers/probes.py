@@ -151,7 +151,7 @@ def baseline_grids(X, y, seed: int = 42, n_xgboost: int = 10, n_mlp: int = 1) ->
         grids = {"logreg": [1.0], "pca": [min(n, d)], "knn": [min(5, n - 1)],  # every component; KNN's default 5, capped to fit
                  "xgboost": [{}], "mlp": [{"hidden_layer_sizes": (32,)}]}
     else:
-        grids = {"logreg": list(np.logspace(5, -5, 10)), "pca": log2_grid(min(n, d, 100)), "knn": log2_grid(min(100, n - 1, smallest)),
+        grids = {"logreg": list(np.logspace(5, -5, 10)), "pca": log2_grid(min(smallest, d, 100)), "knn": log2_grid(min(100, n - 1, smallest)),
                  "xgboost": xgb_grid, "mlp": mlp_grid}
     return {method: (make, grids[method]) for method, make in makes.items()}
 
@@ -230,30 +230,32 @@ def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64,
 
 # %% ../nbs/12_probes.ipynb #49faee5e
 def probe_settings(X, Z, y,  # activations, SAE codes and labels of one dataset
-                   ks=(16, 128), sae_k: int = 128, scarcity_sizes=(), imbalance_ratios=(), noise_fractions=(),
+                   ks=(16, 128),  # SAE-probe sizes of the normal setting
+                   sae_k: int = 128,  # the SAE probe of the head-to-head regimes (noise, OOD)
+                   regime_ks=(16, 128),  # the SAE probes of the quiver regimes (scarcity, imbalance)
+                   scarcity_sizes=(), imbalance_ratios=(), noise_fractions=(),
                    ood: tuple | None = None,  # (X, Z, y) of the dataset's out-of-distribution rows
                    normalised: bool = False, seed: int = 42, n_xgboost: int = 10) -> pd.DataFrame:
     "One row per method and setting (normal, scarcity, imbalance, noise, ood), with `num_train` or `ratio` where they apply."
     train, test = split_indices(y, normal_num_train(len(y)), seed=seed)
-    rows = [run_baselines(X[train], y[train], X[test], y[test], seed=seed, n_xgboost=n_xgboost, intervals=True).assign(setting="normal"),
-            run_sae_probes(Z[train], y[train], Z[test], y[test], ks=ks, normalised=normalised, seed=seed, intervals=True)
-            .assign(method=lambda f: "sae_k" + f.k.astype(str), setting="normal")]
-    def pair(tr, y_train, test_data, **labels):
+    def probes(tr, y_train, test_data, methods, sae_ks, intervals=False, **labels):
         X_te, Z_te, y_te = test_data
-        base = run_baselines(X[tr], y_train, X_te, y_te, methods=("logreg",), seed=seed)
-        sae = run_sae_probes(Z[tr], y_train, Z_te, y_te, ks=(sae_k,), normalised=normalised, seed=seed).assign(method=f"sae_k{sae_k}")
-        return [frame.assign(**labels) for frame in (base, sae)]
+        base = run_baselines(X[tr], y_train, X_te, y_te, methods=methods, seed=seed, n_xgboost=n_xgboost, intervals=intervals)
+        sae = run_sae_probes(Z[tr], y_train, Z_te, y_te, ks=sae_ks, normalised=normalised, seed=seed, intervals=intervals)
+        return [frame.assign(**labels) for frame in (base, sae.assign(method="sae_k" + sae.k.astype(str)))]
+    everything, head_to_head = ("logreg", "pca", "knn", "xgboost", "mlp"), ("logreg",)
     normal_test = (X[test], Z[test], y[test])
+    rows = probes(train, y[train], normal_test, everything, ks, intervals=True, setting="normal")
     for n in scarcity_sizes:
         if n <= len(y) - 100:
-            tr, _ = split_indices(y, n, seed=seed); rows += pair(tr, y[tr], normal_test, setting="scarcity", num_train=n)
+            tr, _ = split_indices(y, n, seed=seed); rows += probes(tr, y[tr], normal_test, everything, regime_ks, setting="scarcity", num_train=n)
     for r in imbalance_ratios:
         try: tr, te = split_indices(y, imbalance_num_train(y), pos_ratio=r, seed=seed)
         except ValueError: continue
-        rows += pair(tr, y[tr], (X[te], Z[te], y[te]), setting="imbalance", ratio=r)
+        rows += probes(tr, y[tr], (X[te], Z[te], y[te]), everything, regime_ks, setting="imbalance", ratio=r)
     for f in noise_fractions:
-        rows += pair(train, flip_labels(y[train], f, seed=seed), normal_test, setting="noise", ratio=f)
+        rows += probes(train, flip_labels(y[train], f, seed=seed), normal_test, head_to_head, (sae_k,), setting="noise", ratio=f)
     if ood is not None:
         tr, _ = split_indices(y[:1500], min(1024, len(y[:1500]) - 100), seed=seed)
-        rows += pair(tr, y[tr], ood, setting="ood")
+        rows += probes(tr, y[tr], ood, head_to_head, (sae_k,), setting="ood")
     return pd.concat(rows, ignore_index=True)

@@ -5,6 +5,7 @@
 # %% ../nbs/13_probing_analysis.ipynb #d18af840
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,9 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['BASELINE_FOLDERS', 'SAE_FOLDERS', 'QUIVER_WIDTHS', 'QUIVER_KS', 'REGIME_COLUMNS', 'paper_models',
-           'load_paper_results', 'quiver', 'quiver_summary', 'paper_sae_candidates', 'paper_quiver', 'mean_auc',
-           'regime_curve']
+           'load_paper_results', 'quiver', 'quiver_summary', 'sae_widths', 'paper_sae_candidates', 'paper_quiver',
+           'mean_auc', 'regime_curve', 'regime_column', 'regime_quivers', 'as_results', 'ood_table', 'bar_pairs',
+           'sae_auc_by_k']
 
 # %% ../nbs/13_probing_analysis.ipynb #b8806f38
 BASELINE_FOLDERS = {"normal": "normal_settings", "scarcity": "scarcity", "imbalance": "imbalance", "noise": "corrupt", "ood": "ood"}
@@ -33,9 +35,14 @@ def paper_models(results_dir) -> list[str]:
 def _read(folder: Path, layer: int | None = None) -> pd.DataFrame | None:
     files = sorted(p for p in folder.rglob("*.csv") if not p.name.endswith("_old.csv")) if folder.is_dir() else []
     if layer is not None:
-        files = [p for p in files if f"layer{layer}_" in p.name or f"layer{layer}." in p.name]
+        # Gemma-2-9B names its normal-setting files by layer (layer20_results.csv, l1_layer20_max_l0.csv); Llama-3.1-8B
+        # keeps every layer of its SAE probes in one all_metrics.csv with a `layer` column.
+        named = [p for p in files if f"layer{layer}_" in p.name or f"layer{layer}." in p.name]
+        files = named or [p for p in files if not re.search(r"layer(\d+|embed)", p.name)]
     if not files: return None
-    return pd.concat([pd.read_csv(p) for p in files], ignore_index=True)
+    frame = pd.concat([pd.read_csv(p) for p in files], ignore_index=True)
+    if layer is not None and "layer" in frame: frame = frame[frame.layer.astype(str) == str(layer)].reset_index(drop=True)
+    return frame if len(frame) else None
 
 def load_paper_results(results_dir,  # a clone of the authors' repository, or its results/ folder
                        model: str,  # e.g. "gemma-2-9b", "llama-3.1-8b", "gemma-2-2b"
@@ -87,13 +94,21 @@ def quiver_summary(arrows: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> d
 QUIVER_WIDTHS = ("16k", "131k", "1m")
 QUIVER_KS = (16, 128)
 
+def sae_widths(sae: pd.DataFrame) -> pd.Series | None:
+    "Each SAE-probe row's dictionary width: the `sae_width` column, or read from a Gemma Scope `sae_id` ('.../width_16k/...')."
+    if "sae_width" in sae: return sae.sae_width.astype(str)
+    if "sae_id" in sae and sae.sae_id.astype(str).str.contains("width_").any():
+        return sae.sae_id.astype(str).str.extract(r"width_([^/]+)")[0]
+    return None  # one SAE, or ids without a width (Llama Scope's 'l16r_32x')
+
 def paper_sae_candidates(sae: pd.DataFrame, widths=QUIVER_WIDTHS, ks=QUIVER_KS) -> pd.DataFrame:
     "The SAE-probe rows the paper's quiver chooses from (largest L0 per width, L1, the given k)."
     rows = sae[sae.k.isin(ks)]
     if "reg_type" in rows: rows = rows[rows.reg_type == "l1"]
-    if "sae_width" in rows and widths is not None:
-        rows = rows[rows.sae_width.astype(str).isin(widths)]
-        if "sae_l0" in rows: rows = rows[rows.sae_l0 == rows.groupby("sae_width").sae_l0.transform("max")]
+    width = sae_widths(rows)
+    if width is not None and widths is not None:
+        rows, width = rows[width.isin(widths)], width[width.isin(widths)]
+        if "sae_l0" in rows: rows = rows[rows.sae_l0 == rows.groupby(width).sae_l0.transform("max")]
     return rows
 
 def paper_quiver(results_dir, model: str = "gemma-2-9b", layer: int = 20, tie: str = "first") -> dict:
@@ -117,3 +132,70 @@ def regime_curve(frame: pd.DataFrame, regime: str, method: str | None = None, k:
     if method is not None: rows = rows[rows.method == method]
     if k is not None: rows = rows[rows.k == k]
     return rows.groupby(rows[column].round(4)).test_auc.mean()
+
+# %% ../nbs/13_probing_analysis.ipynb #070518c9
+def regime_column(frame: pd.DataFrame, regime: str) -> str:
+    "The column that holds the regime's variable: `num_train`, `ratio`, `frac` or `corrupt_frac`."
+    names = REGIME_COLUMNS[regime]
+    return next(c for c in ((names,) if isinstance(names, str) else names) if c in frame)
+
+def regime_quivers(baselines: pd.DataFrame, sae: pd.DataFrame, regime: str, tie: str = "first") -> pd.DataFrame:
+    "One quiver per value of the regime's variable: SAE chosen, datasets, Δ with its interval, mean test AUC without and with SAE."
+    value_b, value_s = baselines[regime_column(baselines, regime)].round(4), sae[regime_column(sae, regime)].round(4)
+    sae_by_value = dict(tuple(sae.groupby(value_s)))
+    rows = []
+    for value, base in baselines.groupby(value_b):
+        arrows = quiver(base, sae_by_value.get(value, sae.iloc[:0]), tie)
+        rows.append({"value": value, **quiver_summary(arrows), "auc_baselines": arrows.test_auc_baselines.mean(),
+                     "auc_with_sae": arrows.test_auc_with_sae.mean()})
+    return pd.DataFrame(rows).rename(columns={"value": regime_column(baselines, regime)})
+
+def as_results(probe_rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    "`probes.probe_settings` rows in the layout of `load_paper_results`: {'baseline_<setting>' / 'sae_<setting>': rows}."
+    out = {}
+    for setting, rows in probe_rows.groupby("setting"):
+        base, sae = rows[rows.k.isna()], rows[rows.k.notna()].assign(k=lambda f: f.k.astype(int))
+        if len(base): out[f"baseline_{setting}"] = base.dropna(axis=1, how="all").reset_index(drop=True)
+        if len(sae): out[f"sae_{setting}"] = sae.dropna(axis=1, how="all").reset_index(drop=True)
+    return out
+
+# %% ../nbs/13_probing_analysis.ipynb #00fd2ca3
+def _of_width(sae: pd.DataFrame, width: str | None) -> pd.DataFrame:
+    widths = sae_widths(sae)
+    return sae if width is None or widths is None else paper_sae_candidates(sae, widths=(width,), ks=sae.k.unique())
+
+def ood_table(results: dict[str, pd.DataFrame], k: int = 128) -> pd.DataFrame:
+    "Per OOD dataset: test AUC of the baseline (logistic regression) and of the SAE probe, and their difference."
+    base = results["baseline_ood"]
+    if "test_auc_sae" in base:  # the authors' table (papers.md §3.4: their OOD_setting SAE file is another experiment)
+        table = base.set_index("dataset")[["test_auc_baseline", "test_auc_sae"]]
+    else:
+        sae = results["sae_ood"]
+        table = pd.DataFrame({"test_auc_baseline": base[base.method == "logreg"].set_index("dataset").test_auc,
+                              "test_auc_sae": sae[sae.k == k].set_index("dataset").test_auc})
+    return table.assign(difference=lambda f: f.test_auc_sae - f.test_auc_baseline)
+
+def bar_pairs(results: dict[str, pd.DataFrame], width: str | None = "16k") -> pd.DataFrame:
+    "Fig 1: mean test AUC of logistic regression and of the SAE probe in each regime whose files exist."
+    rows = {}
+    for regime in ("normal", "scarcity", "imbalance", "noise"):
+        if f"baseline_{regime}" not in results or f"sae_{regime}" not in results: continue
+        base, sae = results[f"baseline_{regime}"], _of_width(results[f"sae_{regime}"], width)
+        if "reg_type" in sae: sae = sae[sae.reg_type == "l1"]
+        if regime in ("scarcity", "imbalance"):
+            value = sae[regime_column(sae, regime)].round(4)
+            sae = sae[sae.k.isin(QUIVER_KS)].sort_values("k", kind="stable")
+            sae = sae.loc[sae.groupby(["dataset", value.loc[sae.index]]).val_auc.idxmax()]
+        else:
+            sae = sae[sae.k == 128]
+        rows[regime] = {"logreg": base[base.method == "logreg"].test_auc.mean(), "sae": sae.test_auc.mean()}
+    if "baseline_ood" in results:
+        ood = ood_table(results)
+        rows["ood"] = {"logreg": ood.test_auc_baseline.mean(), "sae": ood.test_auc_sae.mean()}
+    return pd.DataFrame(rows).T
+
+def sae_auc_by_k(sae_normal: pd.DataFrame) -> pd.DataFrame:
+    "Fig 3: mean test AUC of the SAE probes per SAE (width and L0 where known) and k."
+    keys = [c for c in ("sae_width", "sae_l0") if c in sae_normal] or ["sae_id"]
+    rows = sae_normal[sae_normal.reg_type == "l1"] if "reg_type" in sae_normal else sae_normal
+    return rows.groupby(keys + ["k"]).test_auc.mean().unstack("k")
