@@ -40,6 +40,11 @@ HELIX_TASK_METRICS = {"a-23": "a_minus_23", "a//5": "a_div_5", "a*1.5": "a_times
 _TABLE1_METHODS = {"layer": "layer patch", "pca": "PCA-9", "helix": "helix [2, 5, 10, 100]", "circle": "circle [2, 5, 10, 100]",
                    "poly": "raw-power polynomial of degree 9"}
 
+_FIG1_REGIMES = {"normal": "normal setting", "scarcity": "data scarcity", "imbalance": "class imbalance", "noise": "label noise",
+                 "ood": "covariate shift"}
+_OOD_DATASETS = ("66_living-room", "87_glue_cola", "73_control-group", "7_hist_fig_ispolitician", "90_glue_qnli",
+                 "6_hist_fig_isamerican", "67_social-security", "5_hist_fig_ismale")
+
 METRICS = {
     "helix_addition": {
         "accuracy": ("Table 2: accuracy on a+b, a and b in 0..99", {"accuracy": "share of the 10,000 problems answered correctly"}),
@@ -133,11 +138,22 @@ METRICS = {
             "sae_chosen_fraction": "share of datasets where an SAE probe is chosen", "quiver_delta_mean": "mean change of test AUC",
             "quiver_delta_se": "its standard error", "quiver_delta_lo": "its 95% bootstrap interval over datasets, low end",
             "quiver_delta_hi": "its 95% bootstrap interval over datasets, high end"}),
-        "regimes": ("Fig. 1: the regimes, mean test AUC", {
+        "regimes": ("Figs. 1, 5 and 6: the regimes", {
+            **{f"fig1_{regime}_{side}": f"Fig. 1, {title}: {who}" for regime, title in _FIG1_REGIMES.items()
+               for side, who in (("logreg", "logistic regression"), ("sae", "SAE probe"))},
             "scarcity_auc_logreg_n10": "scarcity, 10 training examples: logistic regression",
-            "scarcity_auc_sae_n10": "scarcity, 10 training examples: SAE probe",
+            "scarcity_auc_sae_n10": "scarcity, 10 training examples: SAE probe, k = 128",
+            "scarcity_sae_chosen_fraction_n10": "scarcity quiver, 10 training examples: share of datasets where an SAE probe is chosen",
+            "scarcity_quiver_delta_n10": "scarcity quiver, 10 training examples: mean change of test AUC",
             "imbalance_auc_logreg_005": "imbalance, 5% positives: logistic regression",
+            "imbalance_sae_chosen_fraction_005": "imbalance quiver, 5% positives: share of datasets where an SAE probe is chosen",
+            "imbalance_quiver_delta_005": "imbalance quiver, 5% positives: mean change of test AUC",
             "noise_auc_logreg_030": "label noise, 30% flipped: logistic regression"}),
+        "ood": ("Fig. 7: covariate shift per dataset, test AUC", {
+            f"ood_{side}_{name}": f"{name}: {who}" for name in _OOD_DATASETS
+            for side, who in (("logreg", "logistic regression"), ("sae", "SAE probe"))}),
+        "sae_by_k": ("Fig. 3: SAE probes against k, mean test AUC (the authors' results)", {
+            f"sae_auc_{width}_k{k}": f"{width} SAE, k = {k}" for width in ("16k", "131k", "1m") for k in (1, 16, 128, 512)}),
         "sae": ("The SAE (not in the paper's tables)", {
             "sae_fvu": "fraction of variance unexplained on the probed activations", "sae_l0": "mean active latents (L0)"}),
     },
@@ -180,6 +196,24 @@ PAPER_VALUES = {
                         for what, value in zip(["accuracy", *(f"ld_{m}_max" for m in _TABLE1_METHODS)], row)}},
         "pythia-6.9b": {"accuracy": 0.772},
         "llama-3.1-8b": {"accuracy": 0.980},
+    },
+    "sparse_probing": {
+        # papers.md §3.5 (Gemma-2-9B, layer 20): mean test AUC of the baselines, the SAE probes (16k, k = 16 and 128) and the
+        # quiver (§3.1); the regimes (Fig. 1 bars with the post-rebuttal ranking's SAE values, and the quoted regime points);
+        # the OOD table (Fig. 7); the SAE probes against k per width (Fig. 3).
+        "gemma-2-9b": {"auc_logreg": 0.941, "auc_mlp": 0.937, "auc_xgboost": 0.933, "auc_pca": 0.927, "auc_knn": 0.887,
+                       "auc_sae_k16": 0.893, "auc_sae_k128": 0.921, "sae_chosen_fraction": 14 / 113, "quiver_delta_mean": -0.0031,
+                       "quiver_delta_se": 0.0015, "scarcity_auc_logreg_n10": 0.763, "scarcity_auc_sae_n10": 0.759,
+                       "imbalance_auc_logreg_005": 0.907, "noise_auc_logreg_030": 0.873,
+                       **{f"fig1_{regime}_{side}": value for regime, pair in {
+                           "normal": (0.941, 0.921), "scarcity": (0.836, 0.808), "imbalance": (0.929, 0.904), "noise": (0.828, 0.803),
+                           "ood": (0.826, 0.723)}.items() for side, value in zip(("logreg", "sae"), pair)},
+                       **{f"ood_{side}_{name}": value for name, pair in zip(_OOD_DATASETS, (
+                           (0.889, 0.727), (0.791, 0.694), (0.871, 0.637), (0.635, 0.589), (0.646, 0.477), (0.919, 0.920),
+                           (0.935, 0.761), (0.925, 0.979))) for side, value in zip(("logreg", "sae"), pair)},
+                       **{f"sae_auc_{width}_k{k}": value for width, row in {
+                           "16k": (0.742, 0.893, 0.921, 0.925), "131k": (0.750, 0.891, 0.918, 0.923), "1m": (0.743, 0.879, 0.914, 0.920)
+                       }.items() for k, value in zip((1, 16, 128, 512), row)}},
     },
 }
 

@@ -5,10 +5,12 @@
 # %% ../nbs/12_probes.ipynb #62487ea2
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -23,9 +25,9 @@ from .probing_data import data_dir, load_dataset
 
 # %% auto #0
 __all__ = ['OOD_LABELS', 'MAX_ROWS', 'SCARCITY_SIZES', 'IMBALANCE_RATIOS', 'NOISE_FRACTIONS', 'binary_datasets', 'encode_labels',
-           'load_binary', 'ood_datasets', 'split_indices', 'normal_num_train', 'imbalance_num_train', 'flip_labels',
-           'cv_splits', 'select_and_fit', 'log2_grid', 'baseline_grids', 'auc_interval', 'check_probe_data',
-           'run_baselines', 'rank_latents', 'run_sae_probes', 'probe_settings']
+           'load_binary', 'ood_datasets', 'short_prompt_subset', 'split_indices', 'normal_num_train',
+           'imbalance_num_train', 'flip_labels', 'cv_splits', 'select_and_fit', 'log2_grid', 'baseline_grids',
+           'auc_interval', 'check_probe_data', 'run_baselines', 'rank_latents', 'run_sae_probes', 'probe_settings']
 
 # %% ../nbs/12_probes.ipynb #383efd9e
 def binary_datasets() -> list[str]:
@@ -59,6 +61,21 @@ def load_binary(name: str, ood: bool = False) -> tuple[list[str], np.ndarray]:
 def ood_datasets() -> list[str]:
     "Datasets with an out-of-distribution test set."
     return sorted(p.name.removesuffix("_OOD.csv.zst") for p in (data_dir() / "OOD data").glob("*_OOD.csv.zst"))
+
+# %% ../nbs/12_probes.ipynb #710c86c8
+def short_prompt_subset(n: int = 24, max_rows: int = 1200) -> list[str]:
+    "The OOD datasets, then the shortest-prompt dataset of each source of the master list, shortest sources first, up to `n`."
+    master = pd.read_csv(data_dir() / "probing_datasets_MASTER.csv.zst", compression="zstd")
+    master["source"] = master["Dataset name"].ffill()  # the master list names a source on its first row only
+    rows = master[master["Data type"] == "Binary Classification"].copy()
+    rows["name"] = [s.removeprefix("cleaned_data/").removesuffix(".csv") for s in rows["Dataset save name"]]
+    rows["median_chars"] = [float(np.median([len(p) for p in load_binary(name)[0][:max_rows]])) for name in rows.name]
+    chosen = list(ood_datasets())
+    if n < len(chosen): raise ValueError(f"n must be at least the {len(chosen)} OOD datasets, got {n}")
+    covered = set(rows[rows.name.isin(chosen)].source)
+    shortest = rows.sort_values(["median_chars", "name"], kind="stable").drop_duplicates("source")
+    chosen += [name for name, source in zip(shortest.name, shortest.source) if source not in covered][:n - len(chosen)]
+    return sorted(chosen, key=binary_datasets().index)
 
 # %% ../nbs/12_probes.ipynb #ac5ecbd9
 MAX_ROWS = 5000
@@ -99,7 +116,10 @@ def cv_splits(y, seed: int = 42) -> list[tuple[np.ndarray, np.ndarray]] | None:
     y = np.asarray(y); n = len(y)
     if n <= 3: return None
     if n <= 12: folds = LeavePOut(2).split(np.zeros(n))
-    elif n < 128: folds = StratifiedKFold(6, shuffle=True, random_state=seed).split(np.zeros(n), y)
+    elif n < 128:
+        with warnings.catch_warnings():  # a class with fewer than 6 rows: sklearn warns, and its one-class folds are dropped below
+            warnings.simplefilter("ignore", UserWarning)
+            folds = list(StratifiedKFold(6, shuffle=True, random_state=seed).split(np.zeros(n), y))
     else:
         cut = n - min(int(0.2 * n), 100)
         folds = [(np.arange(cut), np.arange(cut, n))]
@@ -175,14 +195,15 @@ def _metrics(model, X, y, interval: bool = False) -> dict:
     return out
 
 def check_probe_data(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, ...]:
-    "The four arrays as float32 features and labels, after checking their shapes and that training has both classes."
-    X_train, X_test = np.asarray(X_train, dtype=np.float32), np.asarray(X_test, dtype=np.float32)
+    "The four arrays as float32 features (dense, or CSR when given sparse) and labels, after checking shapes and classes."
+    as_features = lambda X: X.astype(np.float32).tocsr() if sparse.issparse(X) else np.asarray(X, dtype=np.float32)
+    X_train, X_test = as_features(X_train), as_features(X_test)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
     if X_train.ndim != 2 or X_test.ndim != 2 or X_train.shape[1] != X_test.shape[1]:
         raise ValueError(f"features must be [rows, width] with the same width, got {X_train.shape} and {X_test.shape}")
-    if len(X_train) != len(y_train) or len(X_test) != len(y_test):
-        raise ValueError(f"rows and labels differ in number: train {len(X_train)} vs {len(y_train)}, "
-                         f"test {len(X_test)} vs {len(y_test)}")
+    if X_train.shape[0] != len(y_train) or X_test.shape[0] != len(y_test):
+        raise ValueError(f"rows and labels differ in number: train {X_train.shape[0]} vs {len(y_train)}, "
+                         f"test {X_test.shape[0]} vs {len(y_test)}")
     if len(set(y_train.tolist())) != 2: raise ValueError(f"training labels must hold two classes, got {sorted(set(y_train.tolist()))}")
     return X_train, y_train, X_test, y_test
 
@@ -204,17 +225,20 @@ def run_baselines(X_train, y_train, X_test, y_test, methods=("logreg", "pca", "k
 
 # %% ../nbs/12_probes.ipynb #0aa3d267
 def rank_latents(Z, y, normalised: bool = False) -> np.ndarray:
-    "Latent indices sorted by |mean(Z[y=1]) - mean(Z[y=0])|, largest first (ties keep index order)."
-    Z, y = np.asarray(Z, dtype=np.float64), np.asarray(y)
-    if normalised:
-        nonzero_mean = np.where((Z != 0).sum(0) > 0, Z.sum(0) / np.maximum((Z != 0).sum(0), 1), 1.0)
-        Z = Z / np.where(nonzero_mean == 0, 1.0, nonzero_mean)
-    difference = np.abs(Z[y == 1].mean(0) - Z[y == 0].mean(0))
+    "Latent indices sorted by |mean(Z[y=1]) - mean(Z[y=0])|, largest first (ties keep index order); Z dense or sparse."
+    y = np.asarray(y)
+    column_mean = lambda rows: np.asarray(rows.mean(0), dtype=np.float64).ravel()
+    Z = Z.tocsr() if sparse.issparse(Z) else np.asarray(Z, dtype=np.float64)
+    difference = np.abs(column_mean(Z[y == 1]) - column_mean(Z[y == 0]))
+    if normalised:  # each latent divided by its mean non-zero activation first (a per-latent scale, so it divides the difference)
+        nonzero = np.asarray((Z != 0).sum(0)).ravel()
+        nonzero_mean = np.where(nonzero > 0, np.asarray(Z.sum(0), dtype=np.float64).ravel() / np.maximum(nonzero, 1), 1.0)
+        difference = difference / np.where(nonzero_mean == 0, 1.0, np.abs(nonzero_mean))
     return np.argsort(-difference, kind="stable")
 
 def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
                    normalised: bool = False, seed: int = 42, intervals: bool = False) -> pd.DataFrame:
-    "One row per k: k, test_f1, test_acc, test_auc, val_auc."
+    "One row per k: k, test_f1, test_acc, test_auc, val_auc. Codes may be sparse (a wide SAE's), and give the same rows."
     Z_train, y_train, Z_test, y_test = check_probe_data(Z_train, y_train, Z_test, y_test)
     order = rank_latents(Z_train, y_train, normalised)
     make = lambda C: LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=1000, random_state=1)
@@ -224,38 +248,56 @@ def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64,
         warnings.simplefilter("ignore", ConvergenceWarning)
         for k in ks:
             top = order[:min(k, Z_train.shape[1])]
-            model, val_auc, _ = select_and_fit(make, grid, Z_train[:, top], y_train, seed)
-            rows.append({"k": k, **_metrics(model, Z_test[:, top], y_test, intervals), "val_auc": val_auc})
+            train, test = Z_train[:, top], Z_test[:, top]
+            if sparse.issparse(train): train, test = train.toarray(), test.toarray()  # k columns: dense, as the dense path fits them
+            model, val_auc, _ = select_and_fit(make, grid, train, y_train, seed)
+            rows.append({"k": k, **_metrics(model, test, y_test, intervals), "val_auc": val_auc})
     return pd.DataFrame(rows)
 
 # %% ../nbs/12_probes.ipynb #49faee5e
-def probe_settings(X, Z, y,  # activations, SAE codes and labels of one dataset
+def _sae_label(sae_id: str) -> str:
+    "A short name of an SAE for method names: the width of a Gemma Scope id ('layer_20/width_131k/...' -> '131k'), else the id."
+    match = re.search(r"width_([^/]+)", sae_id)
+    return match.group(1) if match else sae_id
+
+def probe_settings(X, Z, y,  # activations, SAE codes (or {sae_id: codes}, the first SAE the main one) and labels of one dataset
                    ks=(16, 128),  # SAE-probe sizes of the normal setting
                    sae_k: int = 128,  # the SAE probe of the head-to-head regimes (noise, OOD)
                    regime_ks=(16, 128),  # the SAE probes of the quiver regimes (scarcity, imbalance)
                    scarcity_sizes=(), imbalance_ratios=(), noise_fractions=(),
-                   ood: tuple | None = None,  # (X, Z, y) of the dataset's out-of-distribution rows
+                   ood: tuple | None = None,  # (X, Z, y) of the dataset's out-of-distribution rows, Z of the OOD SAE
+                   ood_sae: str | None = None,  # the SAE of the OOD comparison, when not the main one: its id ...
+                   ood_codes=None,  # ... and its codes of this dataset's rows
                    normalised: bool = False, seed: int = 42, n_xgboost: int = 10) -> pd.DataFrame:
     "One row per method and setting (normal, scarcity, imbalance, noise, ood), with `num_train` or `ratio` where they apply."
+    codes = Z if isinstance(Z, dict) else {None: Z}
+    main = next(iter(codes))
     train, test = split_indices(y, normal_num_train(len(y)), seed=seed)
-    def probes(tr, y_train, test_data, methods, sae_ks, intervals=False, **labels):
-        X_te, Z_te, y_te = test_data
-        base = run_baselines(X[tr], y_train, X_te, y_te, methods=methods, seed=seed, n_xgboost=n_xgboost, intervals=intervals)
-        sae = run_sae_probes(Z[tr], y_train, Z_te, y_te, ks=sae_ks, normalised=normalised, seed=seed, intervals=intervals)
-        return [frame.assign(**labels) for frame in (base, sae.assign(method="sae_k" + sae.k.astype(str)))]
+    def probes(tr, y_train, X_te, y_te, methods, sae_ks, pool, intervals=False, **labels):
+        "pool: {SAE id: (its codes of this dataset's rows, its codes of the test rows)}."
+        out = [run_baselines(X[tr], y_train, X_te, y_te, methods=methods, seed=seed, n_xgboost=n_xgboost, intervals=intervals)]
+        for name, (rows_codes, test_codes) in pool.items():
+            sae = run_sae_probes(rows_codes[tr], y_train, test_codes, y_te, ks=sae_ks, normalised=normalised, seed=seed, intervals=intervals)
+            prefix = "sae_" if name == main else f"sae_{_sae_label(name)}_"
+            out.append(sae.assign(method=prefix + "k" + sae.k.astype(str), **({"sae_id": name} if name is not None else {})))
+        return [frame.assign(**labels) for frame in out]
+    pool = lambda rows: {name: (c, c[rows]) for name, c in codes.items()}
     everything, head_to_head = ("logreg", "pca", "knn", "xgboost", "mlp"), ("logreg",)
-    normal_test = (X[test], Z[test], y[test])
-    rows = probes(train, y[train], normal_test, everything, ks, intervals=True, setting="normal")
+    rows = probes(train, y[train], X[test], y[test], everything, ks, pool(test), intervals=True, setting="normal")
     for n in scarcity_sizes:
         if n <= len(y) - 100:
-            tr, _ = split_indices(y, n, seed=seed); rows += probes(tr, y[tr], normal_test, everything, regime_ks, setting="scarcity", num_train=n)
+            tr, _ = split_indices(y, n, seed=seed)
+            rows += probes(tr, y[tr], X[test], y[test], everything, regime_ks, pool(test), setting="scarcity", num_train=n)
     for r in imbalance_ratios:
         try: tr, te = split_indices(y, imbalance_num_train(y), pos_ratio=r, seed=seed)
         except ValueError: continue
-        rows += probes(tr, y[tr], (X[te], Z[te], y[te]), everything, regime_ks, setting="imbalance", ratio=r)
+        rows += probes(tr, y[tr], X[te], y[te], everything, regime_ks, pool(te), setting="imbalance", ratio=r)
     for f in noise_fractions:
-        rows += probes(train, flip_labels(y[train], f, seed=seed), normal_test, head_to_head, (sae_k,), setting="noise", ratio=f)
+        rows += probes(train, flip_labels(y[train], f, seed=seed), X[test], y[test], head_to_head, (sae_k,),
+                       {main: (codes[main], codes[main][test])}, setting="noise", ratio=f)
     if ood is not None:
         tr, _ = split_indices(y[:1500], min(1024, len(y[:1500]) - 100), seed=seed)
-        rows += probes(tr, y[tr], ood, head_to_head, (sae_k,), setting="ood")
+        X_ood, Z_ood, y_ood = ood
+        ood_pool = {ood_sae: (ood_codes, Z_ood)} if ood_sae is not None else {main: (codes[main], Z_ood)}
+        rows += probes(tr, y[tr], X_ood, y_ood, head_to_head, (sae_k,), ood_pool, setting="ood")
     return pd.concat(rows, ignore_index=True)

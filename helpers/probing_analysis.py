@@ -14,8 +14,8 @@ import pandas as pd
 # %% auto #0
 __all__ = ['BASELINE_FOLDERS', 'SAE_FOLDERS', 'QUIVER_WIDTHS', 'QUIVER_KS', 'REGIME_COLUMNS', 'paper_models',
            'load_paper_results', 'quiver', 'quiver_summary', 'sae_widths', 'paper_sae_candidates', 'paper_quiver',
-           'mean_auc', 'regime_curve', 'regime_column', 'regime_quivers', 'as_results', 'ood_table', 'bar_pairs',
-           'sae_auc_by_k']
+           'mean_auc', 'regime_curve', 'regime_column', 'regime_quivers', 'regime_quiver_tables', 'as_results',
+           'sae_of_width', 'ood_table', 'bar_pairs', 'sae_auc_by_k']
 
 # %% ../nbs/13_probing_analysis.ipynb #b8806f38
 BASELINE_FOLDERS = {"normal": "normal_settings", "scarcity": "scarcity", "imbalance": "imbalance", "noise": "corrupt", "ood": "ood"}
@@ -150,6 +150,16 @@ def regime_quivers(baselines: pd.DataFrame, sae: pd.DataFrame, regime: str, tie:
                      "auc_with_sae": arrows.test_auc_with_sae.mean()})
     return pd.DataFrame(rows).rename(columns={"value": regime_column(baselines, regime)})
 
+def regime_quiver_tables(results: dict[str, pd.DataFrame], regimes=("scarcity", "imbalance")) -> dict[str, pd.DataFrame]:
+    "{regime: its per-value quivers under both tie rules (column `tie`)} for the regimes whose files exist; SAE pool as the paper's."
+    tables = {}
+    for regime in regimes:
+        if f"baseline_{regime}" not in results or f"sae_{regime}" not in results: continue
+        pool = paper_sae_candidates(results[f"sae_{regime}"])
+        tables[regime] = pd.concat([regime_quivers(results[f"baseline_{regime}"], pool, regime, tie).assign(tie=tie)
+                                    for tie in ("first", "sae")], ignore_index=True)
+    return tables
+
 def as_results(probe_rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     "`probes.probe_settings` rows in the layout of `load_paper_results`: {'baseline_<setting>' / 'sae_<setting>': rows}."
     out = {}
@@ -160,7 +170,8 @@ def as_results(probe_rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 # %% ../nbs/13_probing_analysis.ipynb #00fd2ca3
-def _of_width(sae: pd.DataFrame, width: str | None) -> pd.DataFrame:
+def sae_of_width(sae: pd.DataFrame, width: str | None) -> pd.DataFrame:
+    "The rows of the SAE of one width (its largest L0); all rows when `width` is None or the rows name no width."
     widths = sae_widths(sae)
     return sae if width is None or widths is None else paper_sae_candidates(sae, widths=(width,), ks=sae.k.unique())
 
@@ -180,7 +191,7 @@ def bar_pairs(results: dict[str, pd.DataFrame], width: str | None = "16k") -> pd
     rows = {}
     for regime in ("normal", "scarcity", "imbalance", "noise"):
         if f"baseline_{regime}" not in results or f"sae_{regime}" not in results: continue
-        base, sae = results[f"baseline_{regime}"], _of_width(results[f"sae_{regime}"], width)
+        base, sae = results[f"baseline_{regime}"], sae_of_width(results[f"sae_{regime}"], width)
         if "reg_type" in sae: sae = sae[sae.reg_type == "l1"]
         if regime in ("scarcity", "imbalance"):
             value = sae[regime_column(sae, regime)].round(4)

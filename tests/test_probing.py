@@ -1,9 +1,11 @@
 """Sparse probing: the analysis against the authors' own result files, the splits, the CV rule and the latent ranking."""
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from helpers.probes import (SCARCITY_SIZES, binary_datasets, cv_splits, flip_labels, load_binary, normal_num_train,
                             rank_latents, run_sae_probes, split_indices)
@@ -182,3 +184,41 @@ def test_quiver_on_our_own_frames():
     sae = pd.DataFrame({"dataset": ["a"], "test_auc": [0.95], "val_auc": [0.9]})
     assert quiver(base, sae).sae_chosen.tolist() == [False]  # tie: the baseline listed first wins
     assert quiver(base, sae, tie="sae").sae_chosen.tolist() == [True]
+
+
+def test_cpu_profile_subset_follows_its_rule():
+    from helpers.probes import short_prompt_subset
+    profile = yaml.safe_load((Path(__file__).resolve().parents[1] / "paper_reproductions" / "profiles" / "cpu.yaml").read_text())
+    params = profile["sparse_probing"]
+    assert params["datasets"] == short_prompt_subset(24, params["max_rows"])
+
+
+def _stand_in_gemma_scope(folder: Path, d_model: int, n_latents: int, seed: int):
+    # A Gemma Scope params.npz of the right shapes (random JumpReLU weights; the numbers mean nothing).
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    np.savez(folder / "params.npz", W_enc=rng.normal(0, 0.05, (d_model, n_latents)).astype(np.float32),
+             b_enc=np.zeros(n_latents, np.float32), threshold=np.full(n_latents, 0.05, np.float32),
+             W_dec=rng.normal(0, 0.05, (n_latents, d_model)).astype(np.float32), b_dec=np.zeros(d_model, np.float32))
+
+
+@pytest.mark.slow
+def test_notebook_with_a_gemma_scope_pool(tmp_path):
+    # The paper profile's SAE path (three widths in the quivers' pool, a fourth SAE for OOD, wide codes kept sparse),
+    # on SmolLM2 with stand-in SAEs: runs end to end and labels every SAE's rows.
+    from helpers.runner import run
+    repo = tmp_path / "gemma-scope"
+    folders = {"16k": "layer_15/width_16k/average_l0_1", "131k": "layer_15/width_131k/average_l0_2", "1m": "layer_15/width_1m/average_l0_3",
+               "ood": "layer_15/width_131k/average_l0_4"}
+    for seed, (width, folder) in enumerate(folders.items()):
+        _stand_in_gemma_scope(repo / folder, 576, 20000 if width in ("1m", "ood") else 256, seed)
+    scope = {"repo": str(repo), "saes": [folders["16k"], folders["131k"], folders["1m"]], "ood": folders["ood"]}
+    status = run(["sparse_probing"], "smoke", [f"gemma_scope={json.dumps(scope)}", "datasets=[5_hist_fig_ismale]"], out=tmp_path / "runs",
+                 progress=False)
+    assert status == 0
+    folder = tmp_path / "runs" / "smoke" / "sparse_probing"
+    table = pd.read_csv(folder / "tables" / "normal_setting.csv")
+    assert {"sae_k16", "sae_131k_k16", "sae_1m_k16"} <= set(table.method)
+    assert pd.read_csv(folder / "tables" / "ood.csv").shape[0] == 1
+    metrics = json.loads((folder / "results.json").read_text())["metrics"]
+    assert {"sae_auc_16k_k16", "sae_auc_131k_k128", "sae_auc_1m_k128"} <= set(metrics)
