@@ -115,10 +115,11 @@ def _trace_batch(model, encoding, index, layers, sites):
     "One forward pass; returns {(site, layer): [batch, n_positions, d]} gathered at `index` ([batch, n_positions])."
     rows = torch.arange(index.shape[0], device=index.device)[:, None]
     saved = {}
-    with model.trace(encoding):
+    with model.trace(encoding) as tracer:
         for layer in sorted(layers):
             for site in SITES:  # forward order within a block
                 if site in sites: saved[site, layer] = SITES[site](model, layer)[rows, index].save()
+        tracer.stop()  # the blocks after the last one asked for, and the unembedding, need not run
     return saved
 
 # %% ../nbs/05_activations.ipynb #698b9a6c
