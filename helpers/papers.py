@@ -152,7 +152,7 @@ METRICS = {
         "ood": ("Fig. 7: covariate shift per dataset, test AUC", {
             f"ood_{side}_{name}": f"{name}: {who}" for name in _OOD_DATASETS
             for side, who in (("logreg", "logistic regression"), ("sae", "SAE probe"))}),
-        "sae_by_k": ("Fig. 3: SAE probes against k, mean test AUC (the authors' results)", {
+        "sae_by_k": ("Fig. 3: SAE probes against k per SAE width, mean test AUC", {
             f"sae_auc_{width}_k{k}": f"{width} SAE, k = {k}" for width in ("16k", "131k", "1m") for k in (1, 16, 128, 512)}),
         "sae": ("The SAE (not in the paper's tables)", {
             "sae_fvu": "fraction of variance unexplained on the probed activations", "sae_l0": "mean active latents (L0)"}),

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+from scipy import sparse
 from tqdm.auto import tqdm
 
 from .activations import collect_token_activations
@@ -25,9 +26,10 @@ from .models import block_output, check_layer, hf_module, load_model
 from .probing_data import list_datasets, load_dataset
 
 # %% auto #0
-__all__ = ['KINDS', 'SAELENS_ARCHITECTURE', 'SAEConfig', 'SAE', 'train_sae', 'evaluate_sae', 'synthetic_dictionary',
-           'recovered_fraction', 'load_gemma_scope', 'load_saelens', 'save_sae', 'load_sae', 'spliced_loss',
-           'typical_tokens', 'probing_text_prompts', 'reproduction_sae']
+__all__ = ['KINDS', 'SAELENS_ARCHITECTURE', 'SAEConfig', 'SAE', 'train_sae', 'evaluate_sae', 'encode_rows',
+           'synthetic_dictionary', 'recovered_fraction', 'load_gemma_scope', 'gemma_scope_pool', 'load_gemma_scope_sae',
+           'load_saelens', 'save_sae', 'load_sae', 'spliced_loss', 'typical_tokens', 'probing_text_prompts',
+           'reproduction_sae']
 
 # %% ../nbs/11_sae.ipynb #f6824c80
 KINDS = ("topk", "relu", "jumprelu")
@@ -198,6 +200,15 @@ def evaluate_sae(sae: SAE, acts: torch.Tensor, batch_size: int = 4096) -> dict:
     return {"l0": l0 / len(acts), "fvu": sq_err / total_var, "dead_fraction": 1 - fired.float().mean().item(),
             "cosine": cos / len(acts)}
 
+@torch.no_grad()
+def encode_rows(sae: SAE, X: np.ndarray, rows: int = 256, sparse_above: int = 16384):
+    "SAE codes of the rows of X, in chunks; a scipy CSR matrix for an SAE wider than `sparse_above` latents (a 1M-latent code is mostly zeros)."
+    wide, chunks = sae.config.n_latents > sparse_above, []
+    for start in range(0, len(X), rows):
+        Z = sae.encode(torch.as_tensor(X[start:start + rows]).to(sae.W_dec.device)).float().cpu().numpy()
+        chunks.append(sparse.csr_matrix(Z) if wide else Z)
+    return sparse.vstack(chunks).tocsr() if wide else np.concatenate(chunks)
+
 # %% ../nbs/11_sae.ipynb #3dc57c4a
 def synthetic_dictionary(n_features: int = 512, d: int = 64, active: int = 4, n: int = 50_000, seed: int = 0):
     "(data [n, d], true unit features [n_features, d]): each sample a positive combination of `active` random features."
@@ -235,6 +246,16 @@ def load_gemma_scope(path: str | Path | None = None, hub: tuple[str, str] | None
     file = folder / "params.npz" if folder.is_dir() else folder
     with np.load(file, allow_pickle=False) as p:
         return _from_weights(p["W_enc"], p["b_enc"], p["W_dec"], p["b_dec"], "jumprelu", threshold=p["threshold"], subtract_b_dec=False)
+
+def gemma_scope_pool(spec: dict) -> tuple[str, list[str], str | None]:
+    "Repository, quiver pool (the first the main SAE) and OOD SAE of a `{'repo', 'saes', 'ood'}` spec, checked before anything loads."
+    if not isinstance(spec, dict) or not spec.get("repo") or not spec.get("saes") or set(spec) - {"repo", "saes", "ood"}:
+        raise ValueError(f"a Gemma Scope pool is {{'repo': hub repo or local folder, 'saes': [SAE folders], 'ood': SAE folder}}, got {spec!r}")
+    return str(spec["repo"]), list(spec["saes"]), spec.get("ood")
+
+def load_gemma_scope_sae(repo: str | Path, folder: str) -> SAE:
+    "One SAE of a Gemma Scope repository: from a local copy when `repo` is a folder, else from the hub."
+    return load_gemma_scope(path=Path(repo) / folder) if Path(repo).is_dir() else load_gemma_scope(hub=(str(repo), folder))
 
 def load_saelens(path: str | Path | None = None, hub: tuple[str, str] | None = None) -> SAE:
     "An SAE from a SAELens-format folder (cfg.json + sae_weights.safetensors), local or from the hub as (repo_id, subfolder)."
