@@ -26,10 +26,10 @@ from .tasks import CIRCLE_PROMPTS
 from .toy_models import toy_checkpoint
 
 # %% auto #0
-__all__ = ['REGISTRY', 'ARCHITECTURES', 'HEADS_IN', 'NEURONS_IN', 'NEURONS_PRE', 'ModelSpec', 'list_models', 'model_table',
-           'resolve_source', 'HubUnavailableError', 'check_hub_access', 'file_sha256', 'find_gguf', 'find_gguf_parts',
-           'gguf_metadata', 'check_gguf', 'assemble_gguf', 'embedded_checkpoint', 'resolve_dtype', 'load_model',
-           'hf_module', 'complete', 'architecture', 'n_layers', 'd_model', 'blocks', 'check_layer', 'hidden_state',
+__all__ = ['REGISTRY', 'LAYOUT_NAMES', 'ModelSpec', 'list_models', 'model_table', 'resolve_source', 'HubUnavailableError',
+           'check_hub_access', 'file_sha256', 'find_gguf', 'find_gguf_parts', 'gguf_metadata', 'check_gguf',
+           'assemble_gguf', 'embedded_checkpoint', 'Layout', 'find_layout', 'check_layout', 'layout', 'n_layers',
+           'd_model', 'blocks', 'resolve_dtype', 'load_model', 'hf_module', 'complete', 'check_layer', 'hidden_state',
            'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations',
            'neuron_projection', 'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced_accuracy']
 
@@ -276,6 +276,96 @@ def embedded_checkpoint(spec: ModelSpec) -> Path | str:
     if parts: gguf.unlink()  # the float checkpoint is what loads; the joined file was only its source
     return target
 
+# %% ../nbs/04_models.ipynb #59bb58dc
+@dataclass(frozen=True)
+class Layout:
+    "Where a decoder-only model keeps its sites: the blocks from the model's root, the rest inside one block."
+    blocks: str  # the list of blocks, e.g. "model.layers"
+    attention: str  # a block's attention, whose output is added to the residual stream, e.g. "self_attn"
+    mlp: str  # a block's MLP, e.g. "mlp"
+    heads_in: str | None = None  # inside the attention: its output projection, whose input holds the heads' outputs ("o_proj")
+    neurons_in: str | None = None  # inside the MLP: its down projection, whose input holds the neurons' activations ("down_proj")
+    neurons_pre: str | None = None  # inside the MLP: the projection whose output the nonlinearity reads ("gate_proj", "c_fc")
+    fused_gate_up: bool = False  # neurons_pre computes the gate and the up projection in one matrix, gate first (Phi-3)
+
+# The names of the common layouts (Llama, Mistral, Qwen, Gemma, Phi-3, OLMo, ...; GPT-2, GPT-J, GPT-Neo; GPT-NeoX and
+# Pythia; Falcon), tried in this order. "c_proj" is GPT-2's attention and MLP output projection both.
+LAYOUT_NAMES = {
+    "blocks": ("model.layers", "transformer.h", "gpt_neox.layers", "model.decoder.layers", "transformer.layers", "layers"),
+    "attention": ("self_attn", "attn", "attention", "self_attention"),
+    "mlp": ("mlp", "feed_forward", "ffn"),
+    "heads_in": ("o_proj", "out_proj", "c_proj", "dense", "attention.out_proj"),
+    "neurons_in": ("down_proj", "c_proj", "fc_out", "dense_4h_to_h", "fc2", "w2"),
+    "neurons_pre": ("gate_proj", "gate_up_proj", "c_fc", "fc_in", "dense_h_to_4h", "fc1", "w1"),
+}
+
+def _get(module: torch.nn.Module, path: str):
+    try: return reduce(getattr, path.split("."), module)
+    except AttributeError: return None
+
+def _features(projection: torch.nn.Module) -> tuple[int, int]:
+    "(in, out) features of a projection: nn.Linear stores its weight [out, in], GPT-2's Conv1D [in, out]."
+    rows, cols = projection.weight.shape
+    return (rows, cols) if type(projection).__name__ == "Conv1D" else (cols, rows)
+
+def find_layout(module: torch.nn.Module) -> Layout:
+    "The layout of a Hugging Face causal LM, found from its module tree; a clear error for a layout not known here."
+    def first(parent, part):
+        return next((n for n in LAYOUT_NAMES[part] if isinstance(_get(parent, n), torch.nn.Module)), None)
+    path = next((n for n in LAYOUT_NAMES["blocks"] if isinstance(_get(module, n), torch.nn.ModuleList)), None)
+    block = _get(module, path)[0] if path else None
+    found = {"blocks": path, **({"attention": first(block, "attention"), "mlp": first(block, "mlp")} if path else {})}
+    missing = [part for part in ("blocks", "attention", "mlp") if found.get(part) is None]
+    if missing:
+        raise NotImplementedError(
+            f"{type(module).__name__} ({module.config.model_type}): no {', '.join(missing)} found (tried {'; '.join(f'{p}: ' + ', '.join(LAYOUT_NAMES[p]) for p in missing)}). "
+            "Declare where they are: load_model(..., layout=dict(blocks=..., attention=..., mlp=..., heads_in=..., neurons_in=..., "
+            "neurons_pre=...)), the fields of helpers.models.Layout.")
+    attention, mlp = _get(block, found["attention"]), _get(block, found["mlp"])
+    found.update(heads_in=first(attention, "heads_in"), neurons_in=first(mlp, "neurons_in"), neurons_pre=first(mlp, "neurons_pre"))
+    fused = bool(found["neurons_in"] and found["neurons_pre"]) and (
+        _features(_get(mlp, found["neurons_pre"]))[1] == 2 * _features(_get(mlp, found["neurons_in"]))[0])
+    return Layout(**found, fused_gate_up=fused)
+
+def check_layout(module: torch.nn.Module, declared: Layout) -> Layout:
+    "A declared layout, each of its names checked against the model's modules before it is used."
+    block_list = _get(module, declared.blocks)
+    if not isinstance(block_list, torch.nn.ModuleList):
+        raise ValueError(f"layout: blocks={declared.blocks!r} is not a list of modules in {type(module).__name__}")
+    block = block_list[0]
+    attention, mlp = _get(block, declared.attention), _get(block, declared.mlp)
+    paths = {"attention": (block, declared.attention), "mlp": (block, declared.mlp), "heads_in": (attention, declared.heads_in),
+             "neurons_in": (mlp, declared.neurons_in), "neurons_pre": (mlp, declared.neurons_pre)}
+    bad = [f"{part}={path!r}" for part, (parent, path) in paths.items() if path is not None and not isinstance(_get(parent, path), torch.nn.Module)]
+    if bad: raise ValueError(f"layout: no module at {', '.join(bad)} in {type(module).__name__} (attention and mlp are named "
+                             "inside a block, heads_in inside the attention, neurons_in and neurons_pre inside the MLP)")
+    return declared
+
+def layout(model) -> Layout:
+    "The model's layout: the one declared to `load_model`, else the one found from its modules (kept on the model)."
+    if getattr(model, "_layout", None) is None: model._layout = find_layout(hf_module(model))
+    return model._layout
+
+def _site(model, part: str) -> str:
+    "A layout field that a site needs, or an error that says how to declare it."
+    name = getattr(layout(model), part)
+    if name is None:
+        raise NotImplementedError(f"{model.name}: no {part} module found (tried {', '.join(LAYOUT_NAMES[part])}); declare it with "
+                                  f"load_model(..., layout=dict(..., {part}=...)) (see helpers.models.Layout).")
+    return name
+
+def n_layers(model) -> int:
+    "Number of transformer blocks."
+    return len(_get(hf_module(model), layout(model).blocks))
+
+def d_model(model) -> int:
+    "Width of the residual stream."
+    return hf_module(model).config.hidden_size
+
+def blocks(model):
+    "The nnsight envoys of the model's blocks, indexable by layer."
+    return reduce(getattr, layout(model).blocks.split("."), model)
+
 # %% ../nbs/04_models.ipynb #6de0e879
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -294,6 +384,7 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
                dtype=None,  # None (float32 on CPU, the registry's choice on CUDA), "float32", "bfloat16", "float16"
                revision: str | None = None,  # hub revision (branch, tag or commit) for a Hugging Face id
                trust_remote_code: bool = False,  # run code shipped with a hub checkpoint: off unless asked for
+               layout: dict | None = None,  # module names of a layout `find_layout` does not know (the fields of `Layout`)
               ) -> TransformersModel:
     "Load a causal LM and its tokenizer, wrapped for tracing with nnsight."
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -318,6 +409,7 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
     model.name = spec.name if spec else str(name)
     model.spec = spec
     model.checkpoint = str(checkpoint)
+    model._layout = check_layout(module, Layout(**layout)) if layout is not None else find_layout(module)
     return model
 
 # %% ../nbs/04_models.ipynb #aba65537
@@ -332,40 +424,6 @@ def complete(model: TransformersModel, prompt: str, max_new_tokens: int = 5) -> 
     out = hf_module(model).generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
                                      pad_token_id=model.tokenizer.pad_token_id)
     return model.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
-
-# %% ../nbs/04_models.ipynb #59bb58dc
-ARCHITECTURES = {  # config.model_type -> (blocks, attention, mlp)
-    "gpt2": ("transformer.h", "attn", "mlp"),
-    "gptj": ("transformer.h", "attn", "mlp"),
-    "gpt_neox": ("gpt_neox.layers", "attention", "mlp"),
-    "llama": ("model.layers", "self_attn", "mlp"),
-    "mistral": ("model.layers", "self_attn", "mlp"),
-    "gemma": ("model.layers", "self_attn", "mlp"),
-    "gemma2": ("model.layers", "self_attn", "mlp"),
-    "qwen2": ("model.layers", "self_attn", "mlp"),
-}
-
-def architecture(model) -> tuple[str, str, str]:
-    "The (blocks, attention, mlp) module names of `model`'s architecture."
-    model_type = hf_module(model).config.model_type
-    if model_type not in ARCHITECTURES:
-        raise NotImplementedError(f"Architecture {model_type!r} is not mapped; supported: {', '.join(ARCHITECTURES)}. "
-                                  "Add its block, attention and MLP names to helpers.models.ARCHITECTURES.")
-    return ARCHITECTURES[model_type]
-
-def n_layers(model) -> int:
-    "Number of transformer blocks."
-    return hf_module(model).config.num_hidden_layers
-
-def d_model(model) -> int:
-    "Width of the residual stream."
-    return hf_module(model).config.hidden_size
-
-def blocks(model):
-    "The nnsight envoys of the model's blocks, indexable by layer."
-    envoy = model
-    for part in architecture(model)[0].split("."): envoy = getattr(envoy, part)
-    return envoy
 
 # %% ../nbs/04_models.ipynb #2c828b10
 def check_layer(model, layer: int) -> int:
@@ -392,48 +450,42 @@ def block_input(model, layer: int) -> torch.Tensor:
 
 def attn_output(model, layer: int) -> torch.Tensor:
     "Output of block `layer`'s attention, as added to the residual stream. Call inside a trace."
-    return hidden_state(getattr(blocks(model)[layer], architecture(model)[1]).output, d_model(model))
+    return hidden_state(getattr(blocks(model)[layer], _site(model, "attention")).output, d_model(model))
 
 def mlp_output(model, layer: int) -> torch.Tensor:
     "Output of block `layer`'s MLP. Call inside a trace."
-    return hidden_state(getattr(blocks(model)[layer], architecture(model)[2]).output, d_model(model))
+    return hidden_state(getattr(blocks(model)[layer], _site(model, "mlp")).output, d_model(model))
 
 def block_output(model, layer: int) -> torch.Tensor:
     "Residual stream leaving block `layer` (resid_post). Call inside a trace."
     return hidden_state(blocks(model)[layer].output, d_model(model))
 
-# Modules whose *input* holds per-head outputs (attention) and per-neuron activations (MLP), by architecture.
-HEADS_IN = {"gpt2": "c_proj", "gptj": "out_proj", "gpt_neox": "dense"}  # "o_proj" for the Llama family
-NEURONS_IN = {"gpt2": "c_proj", "gptj": "fc_out", "gpt_neox": "dense_4h_to_h"}  # "down_proj" for the Llama family
-# Modules whose *output* is the input of the MLP's nonlinearity (the neurons' pre-activations). In a gated MLP (the Llama
-# family) that is the gate projection: the neuron is act_fn(gate_proj(x)) * up_proj(x), and the up factor is linear.
-NEURONS_PRE = {"gpt2": "c_fc", "gptj": "fc_in", "gpt_neox": "dense_h_to_4h"}  # "gate_proj" for the Llama family
-
-def _input_of(model, layer, part, names, default):
-    module = getattr(getattr(blocks(model)[layer], architecture(model)[part]), names.get(hf_module(model).config.model_type, default))
+def _input_of(module) -> torch.Tensor:
     args, kwargs = module.inputs
     h = args[0] if args else next(iter(kwargs.values()))
     assert h.ndim == 3, f"expected [batch, seq, width], got {tuple(h.shape)}"
     return h
 
+def _inside(model, layer: int, part: str, site: str, root=None):
+    "Block `layer`'s module at layout field `site` inside its `part` (attention or mlp): an envoy, or with root= a torch module."
+    block = blocks(model)[layer] if root is None else _get(root, layout(model).blocks)[layer]
+    return _get(_get(block, _site(model, part)), _site(model, site))
+
 def head_outputs(model, layer: int) -> torch.Tensor:
     "Per-head attention outputs of block `layer` before the output projection, [batch, seq, n_heads * d_head]. Call inside a trace."
-    return _input_of(model, layer, 1, HEADS_IN, "o_proj")
+    return _input_of(_inside(model, layer, "attention", "heads_in"))
 
 def neuron_preactivations(model, layer: int) -> torch.Tensor:
     "MLP neuron pre-activations of block `layer` (the input of its nonlinearity; the gate in a gated MLP), [batch, seq, d_mlp]. Call inside a trace."
-    h = getattr(getattr(blocks(model)[layer], architecture(model)[2]), NEURONS_PRE.get(hf_module(model).config.model_type, "gate_proj")).output
+    # In a gated MLP (the Llama family) the neuron is act_fn(gate_proj(x)) * up_proj(x): the up factor is linear, the gate is
+    # the pre-activation. A fused gate-and-up projection (Phi-3) computes both, the gate first.
+    h = _inside(model, layer, "mlp", "neurons_pre").output
     assert h.ndim == 3, f"expected [batch, seq, width], got {tuple(h.shape)}"
-    return h
-
-def _projection(model, layer: int, part: int, names: dict, default: str) -> torch.nn.Module:
-    "The torch module (not its nnsight envoy) of block `layer`'s attention (part 1) or MLP (part 2) named in `names`."
-    block = reduce(getattr, architecture(model)[0].split("."), hf_module(model))[layer]
-    return getattr(getattr(block, architecture(model)[part]), names.get(hf_module(model).config.model_type, default))
+    return h[..., :h.shape[-1] // 2] if layout(model).fused_gate_up else h
 
 def neuron_projection(model, layer: int) -> torch.nn.Module:
     "The torch module whose input is block `layer`'s MLP neuron activations (its down-projection into the residual stream)."
-    return _projection(model, layer, 2, NEURONS_IN, "down_proj")
+    return _inside(model, layer, "mlp", "neurons_in", root=hf_module(model))
 
 def _write_rows(projection: torch.nn.Module) -> torch.Tensor:
     "The input rows of a projection into the residual stream: [in, d_model] (GPT-2's Conv1D stores [in, out], nn.Linear [out, in])."
@@ -446,11 +498,11 @@ def neuron_directions(model, layer: int) -> torch.Tensor:
 
 def head_directions(model, layer: int) -> torch.Tensor:
     "The output projection of block `layer`'s heads: [n_heads * d_head, d_model]; a head's rows map its output to the residual stream."
-    return _write_rows(_projection(model, layer, 1, HEADS_IN, "o_proj"))
+    return _write_rows(_inside(model, layer, "attention", "heads_in", root=hf_module(model)))
 
 def neuron_activations(model, layer: int) -> torch.Tensor:
     "MLP neuron activations of block `layer` (the input of its down-projection), [batch, seq, d_mlp]. Call inside a trace."
-    return _input_of(model, layer, 2, NEURONS_IN, "down_proj")
+    return _input_of(_inside(model, layer, "mlp", "neurons_in"))
 
 # %% ../nbs/04_models.ipynb #be654b20
 @torch.inference_mode()

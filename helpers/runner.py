@@ -9,6 +9,7 @@ import argparse
 import ast
 import hashlib
 import json
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
@@ -170,6 +171,11 @@ def _last_error(executed: Path) -> str:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error": return f"{output['ename']}: {output['evalue']}"[:300]
     return ""
+
+# The runner checks parameter names itself (`read_parameters`, by the AST). Papermill's own parser skips any line with
+# two "=" (a comment "None = all", a string "12+35=47") and then warns that the parameter is unknown: noise, hidden.
+logging.getLogger("papermill.translators").setLevel(logging.ERROR)
+logging.getLogger("papermill").addFilter(lambda record: not record.getMessage().startswith("Passed unknown parameter"))
 
 def execute(job: Job, out: Path, profile: str, log_output: bool = False, progress: bool = True, kernel: str = KERNEL_NAME) -> Outcome:
     "Run one notebook with papermill; validate and stamp its results.json."

@@ -1,9 +1,10 @@
-"""Shared fixtures: tiny randomly initialised checkpoints of every architecture the papers use, saved like hub models."""
+"""Shared fixtures: tiny randomly initialised checkpoints of every architecture the papers use, and of layouts that no
+table of the project names (Phi-3 with its fused gate and up projection, Qwen3, GPT-Neo, Falcon), saved like hub models."""
 import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import (AutoModelForCausalLM, Gemma2Config, GPT2Config, GPTJConfig, GPTNeoXConfig,
-                          LlamaConfig, MistralConfig, PreTrainedTokenizerFast)
+from transformers import (AutoModelForCausalLM, FalconConfig, Gemma2Config, GPT2Config, GPTJConfig, GPTNeoConfig, GPTNeoXConfig,
+                          LlamaConfig, MistralConfig, Phi3Config, PreTrainedTokenizerFast, Qwen3Config)
 
 WORDS = "<pad> <unk> <bos> the cat sat on a mat Monday Tuesday two days from is".split()
 
@@ -15,6 +16,11 @@ TINY_CONFIGS = {
     "llama": lambda v: LlamaConfig(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, intermediate_size=64, vocab_size=v),
     "mistral": lambda v: MistralConfig(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, intermediate_size=64, vocab_size=v),
     "gemma2": lambda v: Gemma2Config(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=8, intermediate_size=64, vocab_size=v),
+    "phi3": lambda v: Phi3Config(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, intermediate_size=64, vocab_size=v),
+    "qwen3": lambda v: Qwen3Config(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=8, intermediate_size=64, vocab_size=v),
+    "gpt_neo": lambda v: GPTNeoConfig(num_layers=3, hidden_size=32, num_heads=4, attention_types=[[["global", "local"], 1], [["global"], 1]],
+                                      window_size=8, max_position_embeddings=64, vocab_size=v),
+    "falcon": lambda v: FalconConfig(num_hidden_layers=3, hidden_size=32, num_attention_heads=4, vocab_size=v),
 }
 
 

@@ -5,9 +5,12 @@ import pytest
 import torch
 
 from helpers.activations import SITES, collect_activations
-from helpers.models import (HubUnavailableError, architecture, block_output, blocks, complete, d_model, load_model, n_layers,
-                            head_directions, neuron_directions)
+from helpers.models import (HubUnavailableError, Layout, block_output, blocks, complete, d_model, find_layout, head_directions, layout,
+                            load_model, n_layers, neuron_directions)
+from helpers.patching import Patch, patched_logits
 from helpers.tokens import single_token_id
+
+from conftest import WORDS, save_tiny
 
 PROMPTS = ["the cat sat on a mat", "two days from Monday is", "the cat", "a mat is the mat"]
 
@@ -27,8 +30,8 @@ def test_tiny_models_of_every_architecture_give_activations_at_every_layer(tiny_
         assert acts[site].shape == (len(PROMPTS), len(layers), 2, widths.get(site, d_model(model))), (arch, site)
         assert torch.isfinite(acts[site]).all()
     # the neurons are the nonlinearity of the pre-activations (a gated MLP multiplies that by its linear up factor)
-    mlp = getattr(blocks(model)[0], architecture(model)[2])
-    if arch in ("gpt2", "gptj", "gpt_neox"):
+    mlp = getattr(blocks(model)[0], layout(model).mlp)
+    if arch in ("gpt2", "gptj", "gpt_neox", "gpt_neo", "falcon"):
         assert torch.allclose(mlp.act(acts["mlp_pre"][:, :1]), acts["mlp_neurons"][:, :1], atol=1e-5), arch
     # an MLP's output changes by its neurons' changes times what each writes (the bias cancels between two prompts)
     change = lambda site: acts[site][0, 0, 0] - acts[site][1, 0, 0]
@@ -38,6 +41,53 @@ def test_tiny_models_of_every_architecture_give_activations_at_every_layer(tiny_
     assert torch.allclose(acts["resid_post"][:, :-1], acts["resid_pre"][:, 1:], atol=1e-6)
     # layers really differ (the accessor does not return one block for all)
     assert not torch.allclose(acts["resid_post"][:, 0], acts["resid_post"][:, -1])
+
+
+LAYOUTS = {  # what find_layout must find, from the modules alone
+    "gpt2": Layout("transformer.h", "attn", "mlp", "c_proj", "c_proj", "c_fc"),
+    "gptj": Layout("transformer.h", "attn", "mlp", "out_proj", "fc_out", "fc_in"),
+    "gpt_neox": Layout("gpt_neox.layers", "attention", "mlp", "dense", "dense_4h_to_h", "dense_h_to_4h"),
+    "gpt_neo": Layout("transformer.h", "attn", "mlp", "attention.out_proj", "c_proj", "c_fc"),
+    "falcon": Layout("transformer.h", "self_attention", "mlp", "dense", "dense_4h_to_h", "dense_h_to_4h"),
+    "phi3": Layout("model.layers", "self_attn", "mlp", "o_proj", "down_proj", "gate_up_proj", fused_gate_up=True),
+    **{arch: Layout("model.layers", "self_attn", "mlp", "o_proj", "down_proj", "gate_proj") for arch in ("llama", "mistral", "gemma2", "qwen3")},
+}
+
+
+def test_layout_is_found_from_the_modules(tiny_checkpoint):
+    arch, folder = tiny_checkpoint
+    assert layout(load_model(folder, device="cpu")) == LAYOUTS[arch]
+
+
+def test_a_patch_works_on_every_layout(tiny_checkpoint):
+    "The last residual point decides the last token's logits; a patched gate of a fused projection changes them, its own values do not."
+    _, folder = tiny_checkpoint
+    model = load_model(folder, device="cpu")
+    prompts, last = PROMPTS[:2], n_layers(model) - 1
+    acts = collect_activations(model, prompts, layers=[0, last], positions=[-1], sites=["resid_post", "mlp_pre"], progress=False)
+    clean = patched_logits(model, prompts)
+    swapped = patched_logits(model, prompts, [Patch("resid_post", last, -1, acts["resid_post"][[1, 0], 1, 0])])
+    assert torch.allclose(swapped, clean[[1, 0]], atol=1e-4)
+    same = patched_logits(model, prompts, [Patch("mlp_pre", 0, -1, acts["mlp_pre"][:, 0, 0])])
+    assert torch.allclose(same, clean, atol=1e-5)
+    zeroed = patched_logits(model, prompts, [Patch("mlp_pre", 0, -1, torch.zeros_like(acts["mlp_pre"][:, 0, 0]))])
+    assert not torch.allclose(zeroed, clean, atol=1e-4)
+
+
+def test_an_unknown_layout_says_what_is_missing_and_a_declared_one_is_checked(tmp_path):
+    from transformers import AutoModelForCausalLM, OPTConfig
+    opt = AutoModelForCausalLM.from_config(OPTConfig(num_hidden_layers=2, hidden_size=16, num_attention_heads=2, ffn_dim=32,
+                                                     vocab_size=len(WORDS), pad_token_id=0, bos_token_id=2, eos_token_id=2))
+    with pytest.raises(NotImplementedError, match=r"no mlp found \(tried mlp: mlp, feed_forward, ffn\).*layout=dict\("):
+        find_layout(opt)
+    folder = save_tiny("llama", tmp_path / "llama")
+    declared = dict(blocks="model.layers", attention="self_attn", mlp="mlp", heads_in="o_proj")
+    model = load_model(folder, device="cpu", layout=declared)
+    assert layout(model) == Layout(**declared)
+    with pytest.raises(NotImplementedError, match=r"no neurons_in module found .*layout=dict\(\.\.\., neurons_in=\.\.\.\)"):
+        collect_activations(model, PROMPTS[:1], layers=0, sites=["mlp_neurons"], progress=False)
+    with pytest.raises(ValueError, match=r"no module at mlp='feed_forward'"):
+        load_model(folder, device="cpu", layout={**declared, "mlp": "feed_forward"})
 
 
 def test_batched_equals_unbatched_on_every_architecture(tiny_checkpoint):
@@ -167,9 +217,9 @@ def qwen05():
 
 
 def test_embedded_qwen_loads_offline_and_adds_two_digit_numbers(qwen05):
-    from helpers.models import architecture, teacher_forced_accuracy
+    from helpers.models import teacher_forced_accuracy
     from helpers.tasks import FEW_SHOT
-    assert architecture(qwen05) == ("model.layers", "self_attn", "mlp") and n_layers(qwen05) == 24
+    assert layout(qwen05).blocks == "model.layers" and n_layers(qwen05) == 24
     problems = __import__("numpy").random.default_rng(0).integers(0, 100, size=(40, 2))
     prompts = [FEW_SHOT["addition"].format(a=a, b=b) for a, b in problems]
     # SmolLM2 gets about 10% with this prompt; the model table has the 200-problem figure
