@@ -12,7 +12,7 @@ import torch
 
 from .activations import collect_activations, residual_points
 from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
-from .models import head_directions, hf_module, n_layers, neuron_directions, neuron_projection
+from .models import head_directions, hf_module, n_layers, neuron_activations, neuron_directions
 from .patching import Patch, logit_difference, patched_logits
 from .tasks import HELIX_TASKS, helix_task_items
 from .tokens import pad_right, single_token_id
@@ -323,20 +323,14 @@ def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> tor
     L, n = n_layers(model), len(pairs)
     neurons = collect_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), layers=list(range(L)), positions=-1,
                                   sites="mlp_neurons", batch_size=batch_size, use_cache=False, progress=False)["mlp_neurons"][:, :, 0]
-    module, captured = hf_module(model), {}
-    def keep(layer):
-        def hook(mod, args):
-            args[0].retain_grad(); captured[layer] = args[0]
-        return hook
-    handles = [neuron_projection(model, l).register_forward_pre_hook(keep(l)) for l in range(L)]
     ids, mask, last = pad_right(model.tokenizer(list(pairs.prompt))["input_ids"], model.tokenizer.pad_token_id or 0)
-    try:
-        with torch.enable_grad():
-            logits = module(input_ids=ids.to(module.device), attention_mask=mask.to(module.device)).logits
-            logits[torch.arange(n), last, torch.tensor(pairs.answer_id_cf.values)].sum().backward()
-    finally:
-        for h in handles: h.remove()
-    grad = torch.stack([captured[l].grad[torch.arange(n), last] for l in range(L)], dim=1).float().cpu()  # [n, L, d_mlp]
+    device, rows, answers = hf_module(model).device, torch.arange(n), torch.tensor(pairs.answer_id_cf.values)
+    acts, grads = {}, {}
+    with torch.enable_grad(), model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}):
+        for l in range(L): acts[l] = neuron_activations(model, l)
+        with model.output.logits[rows.to(device), last.to(device), answers.to(device)].sum().backward():
+            for l in reversed(range(L)): grads[l] = acts[l].grad[rows, last].save()  # gradients arrive last layer first
+    grad = torch.stack([grads[l] for l in range(L)], dim=1).float().cpu()  # [n, L, d_mlp]
     return (grad * (neurons[n:] - neurons[:n])).mean(0)
 
 def top_neurons(attribution: torch.Tensor, n: int) -> list[tuple[int, int]]:

@@ -387,29 +387,30 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
                layout: dict | None = None,  # module names of a layout `find_layout` does not know (the fields of `Layout`)
               ) -> TransformersModel:
     "Load a causal LM and its tokenizer, wrapped for tracing with nnsight."
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
     kind, source = resolve_source(name)
     device = get_device(device)
     spec = source if kind == "registry" else None
     dtype = resolve_dtype(dtype, device, spec)
-    local_only = False
     if kind == "registry" and spec.toy:
         checkpoint = toy_checkpoint(spec.name)
     elif kind == "registry":
         checkpoint = embedded_checkpoint(spec) if spec.embedded else spec.hf_id
     else: checkpoint = source
-    if isinstance(checkpoint, str) and not Path(checkpoint).is_dir():
-        local_only = check_hub_access(checkpoint, revision)
-    kwargs = dict(revision=revision, trust_remote_code=trust_remote_code, local_files_only=local_only)
+    if isinstance(checkpoint, str) and not Path(checkpoint).is_dir() and check_hub_access(checkpoint, revision):
+        from huggingface_hub import snapshot_download  # offline with the model in the hub cache: read that copy
+        checkpoint = snapshot_download(checkpoint, revision=revision, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint, revision=revision, trust_remote_code=trust_remote_code)
     placement = {"device_map": str(device)} if device.type == "cuda" else {}
-    module = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=dtype, **placement, **kwargs)
-    if not placement: module = module.to(device)
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint, **kwargs)
-    model = TransformersModel(module.eval(), tokenizer=tokenizer)
+    # nnsight builds the model from its id, as for remote execution or meta-device loading; dispatch loads the weights now
+    model = TransformersModel(str(checkpoint), task="text-generation", tokenizer=tokenizer, dispatch=True, dtype=dtype,
+                              revision=revision, trust_remote_code=trust_remote_code, **placement)
+    if not placement: model._module.to(device)
+    model._module.eval()
     model.name = spec.name if spec else str(name)
     model.spec = spec
     model.checkpoint = str(checkpoint)
-    model._layout = check_layout(module, Layout(**layout)) if layout is not None else find_layout(module)
+    model._layout = check_layout(model._module, Layout(**layout)) if layout is not None else find_layout(model._module)
     return model
 
 # %% ../nbs/04_models.ipynb #aba65537
