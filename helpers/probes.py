@@ -284,13 +284,16 @@ def probe_settings(X, Z, y,  # activations, SAE codes (or {sae_id: codes}, the f
     pool = lambda rows: {name: (c, c[rows]) for name, c in codes.items()}
     everything, head_to_head = ("logreg", "pca", "knn", "xgboost", "mlp"), ("logreg",)
     rows = probes(train, y[train], X[test], y[test], everything, ks, pool(test), intervals=True, setting="normal")
+    validatable = lambda labels: cv_splits(labels, seed) != []  # None (n <= 3) fits on library defaults
     for n in scarcity_sizes:
         if n <= len(y) - 100:
             tr, _ = split_indices(y, n, seed=seed)
+            if not validatable(y[tr]): continue
             rows += probes(tr, y[tr], X[test], y[test], everything, regime_ks, pool(test), setting="scarcity", num_train=n)
     for r in imbalance_ratios:
         try: tr, te = split_indices(y, imbalance_num_train(y), pos_ratio=r, seed=seed)
         except ValueError: continue
+        if not validatable(y[tr]): continue
         rows += probes(tr, y[tr], X[te], y[te], everything, regime_ks, pool(te), setting="imbalance", ratio=r)
     for f in noise_fractions:
         rows += probes(train, flip_labels(y[train], f, seed=seed), X[test], y[test], head_to_head, (sae_k,),

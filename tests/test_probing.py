@@ -222,3 +222,13 @@ def test_notebook_with_a_gemma_scope_pool(tmp_path):
     assert pd.read_csv(folder / "tables" / "ood.csv").shape[0] == 1
     metrics = json.loads((folder / "results.json").read_text())["metrics"]
     assert {"sae_auc_16k_k16", "sae_auc_131k_k128", "sae_auc_1m_k128"} <= set(metrics)
+
+
+def test_a_regime_value_without_a_two_class_validation_split_is_skipped():
+    "Positives in the first rows and 20 at the end: with 5% positives the one validation split (the last 20% of the training rows)\n    happens to hold none, with 50% it holds both classes (and so does the normal split)."
+    from helpers.probes import probe_settings
+    rng = np.random.default_rng(0)
+    y = np.array([1] * 480 + [0] * 500 + [1] * 20)
+    X = rng.normal(size=(1000, 8)) + y[:, None]
+    rows = probe_settings(X, np.abs(X), y, ks=(1,), sae_k=1, regime_ks=(1,), imbalance_ratios=(0.05, 0.5), n_xgboost=1)
+    assert sorted(rows[rows.setting == "imbalance"].ratio.unique()) == [0.5]
