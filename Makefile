@@ -12,7 +12,7 @@ MODELS := $(shell sed -n 's/^embedded_model_requirements *= *//p' settings.ini)
 LARGE_MODELS := $(shell sed -n 's/^large_model_requirements *= *//p' settings.ini)
 STAMP := $(VENV)/.installed
 
-.PHONY: test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
+.PHONY: dry-run test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
 
 install: $(STAMP)
 
@@ -69,16 +69,23 @@ nbtest: install
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 
 pytest: install
-	$(BIN)/python -m pytest -q tests --ignore=tests/after_smoke
+	$(BIN)/python -m pytest -q tests --ignore=tests/after_smoke --ignore=tests/after_dry_run
 
 # Tests marked slow: three seeds of every toy organism must clear every accuracy bar with a margin (about half an
 # hour on 2 cores when the checkpoints are not cached).
 test-slow: install
-	$(BIN)/python -m pytest -q --slow -m slow tests --ignore=tests/after_smoke
+	$(BIN)/python -m pytest -q --slow -m slow tests --ignore=tests/after_smoke --ignore=tests/after_dry_run
 
 # Determinism and secrets: a second smoke run (fresh activation cache, a fake HF_TOKEN) against runs/smoke/.
 check-runs: install
 	$(BIN)/python -m pytest -q --confcutdir tests/after_smoke tests/after_smoke
+
+# The paper and gpu profiles end to end on the CPU against scaled-down stand-ins of their models (random weights,
+# sizes capped by paper_reproductions/profiles/dry_run/): results in runs/paper-dry/ and runs/gpu-dry/, marked as dry runs.
+dry-run: install
+	$(BIN)/python -m helpers.runner run --profile paper --dry-run
+	$(BIN)/python -m helpers.runner run --profile gpu --dry-run
+	$(BIN)/python -m pytest -q --confcutdir tests/after_dry_run tests/after_dry_run
 
 # Every benchmark (extraction, cache, SAE training, probing, end to end, GPU when present): a table, and
 # benchmarks/results/<machine>-<date>.json. BENCH_ARGS=--update-readme also writes the table into the README.
@@ -108,4 +115,4 @@ browser: install
 docs-check: docs browser
 	$(BIN)/python docs/check_site.py
 
-test: check-export check-clean nbtest pytest smoke check-runs docs-check
+test: check-export check-clean nbtest pytest smoke check-runs dry-run docs-check

@@ -17,8 +17,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CACHE_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'project_root', 'repro_dir', 'runs_dir', 'project_setting',
-           'cache_dir', 'atomic_write', 'atomic_directory', 'set_seed', 'get_device', 'environment_record']
+__all__ = ['CACHE_ENV_VAR', 'STAND_INS_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'project_root', 'repro_dir', 'runs_dir',
+           'project_setting', 'cache_dir', 'stand_ins_dir', 'stand_in_path', 'atomic_write', 'atomic_directory',
+           'set_seed', 'get_device', 'environment_record']
 
 # %% ../nbs/00_core.ipynb #bb7b1b7c
 def project_root() -> Path:
@@ -62,6 +63,22 @@ def cache_dir(*parts: str) -> Path:
             path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "interp-reproductions"
     path = path.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
+    return path
+
+# %% ../nbs/00_core.ipynb #5a7c362a
+STAND_INS_ENV_VAR = "INTERP_STAND_INS"
+
+def stand_ins_dir() -> Path | None:
+    "The folder of a dry run's stand-ins (registry models by name, hub repositories under `hub/`), or None outside a dry run."
+    base = os.environ.get(STAND_INS_ENV_VAR)
+    return Path(base).expanduser() if base else None
+
+def stand_in_path(name: str) -> Path:
+    "Where a dry run keeps the stand-in of a registry model or hub repository; a clear error when it was not built."
+    path = stand_ins_dir() / name
+    if not path.exists():
+        raise FileNotFoundError(f"dry run: no stand-in for {name!r} in {stand_ins_dir()} (the runner builds one for every model and "
+                                "SAE its profile names; run it through `python -m helpers.runner run ... --dry-run`)")
     return path
 
 # %% ../nbs/00_core.ipynb #ef443166

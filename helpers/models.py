@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from nnsight import TransformersModel
 
-from .core import atomic_directory, atomic_write, cache_dir, get_device
+from .core import atomic_directory, atomic_write, cache_dir, get_device, stand_in_path, stand_ins_dir
 from .tasks import CIRCLE_PROMPTS
 from .toy_models import toy_checkpoint
 
@@ -394,6 +394,8 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
     dtype = resolve_dtype(dtype, device, spec)
     if kind == "registry" and spec.toy:
         checkpoint = toy_checkpoint(spec.name)
+    elif stand_ins_dir() is not None:  # a dry run: the model's scaled-down stand-in, its registry entry (prompts, conventions) kept
+        checkpoint = stand_in_path(spec.name if spec else f"hub/{source}") if kind != "local" else source
     elif kind == "registry":
         checkpoint = embedded_checkpoint(spec) if spec.embedded else spec.hf_id
     else: checkpoint = source

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,15 +22,15 @@ from tqdm.auto import tqdm
 
 from .activations import collect_token_activations
 from .tokens import pad_right, tokenize_prompts
-from .core import atomic_write, cache_dir, get_device
+from .core import atomic_write, cache_dir, get_device, stand_in_path, stand_ins_dir
 from .models import block_output, check_layer, hf_module, load_model
 from .probing_data import list_datasets, load_dataset
 
 # %% auto #0
 __all__ = ['KINDS', 'SAELENS_ARCHITECTURE', 'SAEConfig', 'SAE', 'train_sae', 'evaluate_sae', 'encode_rows',
-           'synthetic_dictionary', 'recovered_fraction', 'load_gemma_scope', 'gemma_scope_pool', 'load_gemma_scope_sae',
-           'load_saelens', 'save_sae', 'load_sae', 'spliced_loss', 'typical_tokens', 'probing_text_prompts',
-           'reproduction_sae']
+           'synthetic_dictionary', 'recovered_fraction', 'load_gemma_scope', 'gemma_scope_pool', 'gemma_scope_width',
+           'load_gemma_scope_sae', 'load_saelens', 'save_sae', 'load_sae', 'spliced_loss', 'typical_tokens',
+           'probing_text_prompts', 'reproduction_sae']
 
 # %% ../nbs/11_sae.ipynb #f6824c80
 KINDS = ("topk", "relu", "jumprelu")
@@ -234,11 +235,14 @@ def _from_weights(W_enc, b_enc, W_dec, b_dec, kind, threshold=None, k=32, subtra
         if kind == "jumprelu": sae.log_threshold.copy_(torch.as_tensor(np.asarray(threshold), dtype=torch.float32).clamp(min=1e-12).log())
     return sae.eval()
 
-def _local(path, hub, filename):
+def _local(path, hub, *filenames):
+    "The folder holding `filenames`: `path`, or the hub's (repo, subfolder) downloaded (its stand-in in a dry run)."
     if path is not None: return Path(path)
-    from huggingface_hub import hf_hub_download
     repo_id, sub = hub
-    return Path(hf_hub_download(repo_id, f"{sub}/{filename}" if sub else filename)).parent
+    if stand_ins_dir() is not None: return stand_in_path(f"hub/{repo_id}/{sub}" if sub else f"hub/{repo_id}")
+    from huggingface_hub import hf_hub_download
+    files = [hf_hub_download(repo_id, f"{sub}/{name}" if sub else name) for name in filenames]
+    return Path(files[0]).parent
 
 def load_gemma_scope(path: str | Path | None = None, hub: tuple[str, str] | None = None) -> SAE:
     "A Gemma Scope JumpReLU SAE from a folder holding params.npz, or from the hub as (repo_id, 'layer_20/width_16k/average_l0_408')."
@@ -253,16 +257,19 @@ def gemma_scope_pool(spec: dict) -> tuple[str, list[str], str | None]:
         raise ValueError(f"a Gemma Scope pool is {{'repo': hub repo or local folder, 'saes': [SAE folders], 'ood': SAE folder}}, got {spec!r}")
     return str(spec["repo"]), list(spec["saes"]), spec.get("ood")
 
+def gemma_scope_width(folder: str) -> int:
+    "Latents of a Gemma Scope SAE from its folder's name: `width_16k` is 2**14, `width_1m` 2**20 (the names round powers of two)."
+    found = re.search(r"width_(\d+)([km])", folder)
+    if not found: raise ValueError(f"no width_<n>k or width_<n>m in the Gemma Scope folder name {folder!r}")
+    return 2 ** round(np.log2(int(found[1]) * {"k": 1e3, "m": 1e6}[found[2]]))
+
 def load_gemma_scope_sae(repo: str | Path, folder: str) -> SAE:
     "One SAE of a Gemma Scope repository: from a local copy when `repo` is a folder, else from the hub."
     return load_gemma_scope(path=Path(repo) / folder) if Path(repo).is_dir() else load_gemma_scope(hub=(str(repo), folder))
 
 def load_saelens(path: str | Path | None = None, hub: tuple[str, str] | None = None) -> SAE:
     "An SAE from a SAELens-format folder (cfg.json + sae_weights.safetensors), local or from the hub as (repo_id, subfolder)."
-    folder = _local(path, hub, "cfg.json")
-    if hub is not None:
-        from huggingface_hub import hf_hub_download
-        hf_hub_download(hub[0], f"{hub[1]}/sae_weights.safetensors" if hub[1] else "sae_weights.safetensors")
+    folder = _local(path, hub, "cfg.json", "sae_weights.safetensors")
     cfg = json.loads((folder / "cfg.json").read_text())
     w = load_file(str(folder / "sae_weights.safetensors"))
     arch = cfg.get("architecture") or cfg.get("activation_fn_str", "relu")
@@ -360,7 +367,8 @@ def reproduction_sae(layer: int = 15,  # block whose output is encoded
     "The SmolLM2-135M SAE (trained on first use, then cached) and its recipe."
     recipe = {"model": "smollm2-135m", "layer": layer, "kind": kind, "n_latents": n_latents, "k": k, "steps": steps,
               "n_prompts": n_prompts, "max_length": max_length, "seed": seed, "outlier_factor": outlier_factor, **train_kwargs,
-              "version": 3, "n_tokens": None, "n_tokens_left_out": None}
+              "version": 3, "n_tokens": None, "n_tokens_left_out": None,
+              **({"stand_in": True} if stand_ins_dir() is not None else {})}  # a dry run's SAE is not the real model's
     folder = cache_dir("saes") / f"smollm2-l{layer}-{kind}-{hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]}"
     if (folder / "recipe.json").exists(): return load_sae(folder, device), json.loads((folder / "recipe.json").read_text())
     model = load_model("smollm2-135m", device=device)
