@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
+from scipy import sparse, stats
 
 from .activations import collect_token_activations, residual_points
-from .features import circle, explained_by_groups, one_hot
+from .features import circle, explained_by_groups, fired_columns, one_hot, sparse_codes
 from .fits import PCA
 from .irreducibility import irreducibility_scores
 from .models import hf_module
@@ -26,7 +26,7 @@ __all__ = ['PERIOD', 'START', 'MISTRAL_UNPREFIXED', 'NEXT_PROMPTS', 'PHRASINGS',
            'circle_write', 'allowed_tokens', 'allowed_accuracy', 'above_chance', 'intervention_pairs', 'mean_interval',
            'circle_method', 'intervention_writes', 'interventions', 'spread_points', 'best_per_method',
            'off_circle_choices', 'circle_agreement', 'regression_table', 'calendar_text', 'token_words', 'name_mask',
-           'pool_codes', 'name_shares', 'cluster_pcs', 'rank_clusters']
+           'pool_codes', 'latent_sums', 'name_shares', 'cluster_pcs', 'rank_clusters']
 
 # %% ../nbs/15_circles.ipynb #cccca75b
 PERIOD = {"weekdays": 7, "months": 12}
@@ -226,47 +226,51 @@ def name_mask(tokens, names) -> np.ndarray:
     "Tokens that are one of `names` (case-insensitive)."
     return np.isin(token_words(tokens), [n.lower() for n in names])
 
-def pool_codes(model, sae, prompts: list[str], layer: int, site: str = "resid_post", max_length: int = 128) -> tuple[np.ndarray, torch.Tensor]:
-    "(tokens, SAE codes [n_tokens, n_latents]) of every typical token of `prompts` at `site` of block `layer`."
+def pool_codes(model, sae, prompts: list[str], layer: int, site: str = "resid_post", max_length: int = 128
+              ) -> tuple[np.ndarray, sparse.csc_matrix]:
+    "(tokens, sparse SAE codes [n_tokens, n_latents], `features.sparse_codes`) of every typical token of `prompts` at `site` of block `layer`."
     ids = [row[-max_length:] for row in tokenize_prompts(model, prompts)]
     tokens = np.array(model.tokenizer.convert_ids_to_tokens([t for row in ids for t in row]))
     acts = collect_token_activations(model, prompts, layer, site=site, max_length=max_length, batch_size=16, progress=False)
     typical = typical_tokens(acts).numpy()  # drops the few tokens with massive norms (nbs/11_sae.ipynb)
-    with torch.no_grad():
-        codes = torch.cat([sae.encode(chunk.to(sae.W_dec.device)).cpu() for chunk in acts[typical].split(4096)])
-    return tokens[typical], codes
+    with torch.no_grad():  # each chunk is dense only while it is encoded
+        chunks = [sparse.csr_matrix(sae.encode(chunk.to(sae.W_dec.device)).float().cpu().numpy()) for chunk in acts[typical].split(4096)]
+    return tokens[typical], sparse_codes(sparse.vstack(chunks))
 
-def name_shares(codes: torch.Tensor, labels: np.ndarray, is_name: dict[str, np.ndarray]) -> pd.DataFrame:
+def latent_sums(codes, mask: np.ndarray | None = None) -> np.ndarray:
+    "Each latent's activation summed over the tokens of `mask` (boolean, one per token), or over every token."
+    codes = sparse_codes(codes)
+    return np.asarray(codes.sum(0), dtype=np.float64).ravel() if mask is None else codes.T @ np.asarray(mask, dtype=np.float64)
+
+def name_shares(codes, labels: np.ndarray, is_name: dict[str, np.ndarray]) -> pd.DataFrame:
     "Per cluster of two or more latents: its size and the share of its activation on each kind of name."
-    frame = pd.DataFrame({"cluster": labels, "total": codes.sum(0).numpy(),
-                          **{kind: codes[torch.from_numpy(mask)].sum(0).numpy() for kind, mask in is_name.items()}})
+    frame = pd.DataFrame({"cluster": labels, "total": latent_sums(codes), **{kind: latent_sums(codes, mask) for kind, mask in is_name.items()}})
     grouped = frame.groupby("cluster").sum()
     out = pd.DataFrame({"size": frame.groupby("cluster").size()})
     for kind in is_name: out[f"{kind} share"] = grouped[kind] / grouped.total.clip(lower=1e-12)
     return out[out["size"] >= 2]
 
-def cluster_pcs(codes: torch.Tensor, decoder: torch.Tensor, latents,
+def cluster_pcs(codes, decoder: torch.Tensor, latents,
                 sample_limit: int = 20_000,  # the authors' cap: the first 20,000 tokens where the cluster fires (Mistral: 4,000)
                ):
     "PCA coordinates (≤ 5) of the reconstructions by `latents` and the tokens they come from; None when under 10 tokens fire."
     latents = np.asarray(latents)
-    part = codes[:, torch.as_tensor(latents, dtype=torch.long)].double()
-    fired = torch.nonzero((part > 0).any(1)).squeeze(1)[:sample_limit].numpy()  # in token order, as the authors take them
+    A, fired = fired_columns(codes, latents)
+    A, fired = A[:sample_limit].astype(np.float64), fired[:sample_limit]  # in token order, as the authors take them
     if len(fired) < 10: return None, fired
     # The reconstructions are A·D (A: the cluster's activations [n, m], D: its decoder rows [m, d]), so their PCA comes
     # from the small factor: with Dᵀ = QR, A_c·D = (A_c·Rᵀ)·Qᵀ and Q's columns are orthonormal; an SVD of [n, m], not [n, d].
-    A = part[fired].numpy()
     Q, R = np.linalg.qr(decoder[latents].double().numpy().T)
     U, S, _ = np.linalg.svd((A - A.mean(0)) @ R.T, full_matrices=False)
     k = min(5, len(latents), len(fired) - 1)
     return U[:, :k] * S[:k], fired
 
-def rank_clusters(codes: torch.Tensor, decoder: torch.Tensor, labels: np.ndarray, clusters, steps: int, seed: int = 0,
+def rank_clusters(codes, decoder: torch.Tensor, labels: np.ndarray, clusters, steps: int, seed: int = 0,
                   sample_limit: int = 20_000,  # tokens per cluster (`cluster_pcs`)
                   size_limit: int = 1000,  # larger clusters are skipped, as the authors' script exits on them
                  ) -> pd.Series:
     "The irreducibility score (1 − M_ε)·S of each cluster with at least two PCA coordinates, highest first."
-    pcs = {}
+    codes, pcs = sparse_codes(codes), {}
     for cluster in clusters:
         latents = np.where(labels == cluster)[0]
         if len(latents) > size_limit: continue

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy import sparse
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import SpectralClustering
 
 # %% auto #0
-__all__ = ['spectral_clusters', 'graph_clusters', 'cluster_reconstruction', 'explained_by_groups', 'one_hot', 'circle',
-           'circle_frequencies']
+__all__ = ['spectral_clusters', 'graph_clusters', 'sparse_codes', 'fired_columns', 'cluster_reconstruction',
+           'explained_by_groups', 'one_hot', 'circle', 'circle_frequencies']
 
 # %% ../nbs/08_features.ipynb #97cb1d9e
 def _unit_rows(decoder) -> np.ndarray:
@@ -46,16 +47,29 @@ def graph_clusters(decoder,  # [n_latents, d] decoder directions (rows)
     return connected_components(graph, directed=False)[1]  # symmetrised by `directed=False`
 
 # %% ../nbs/08_features.ipynb #ea33ae3c
-def cluster_reconstruction(codes: torch.Tensor,  # [n_tokens, n_latents] SAE latent activations
+def sparse_codes(codes,  # [n_tokens, n_latents] SAE latent activations: a tensor, an array or a scipy sparse matrix
+                ) -> sparse.csc_matrix:
+    "The codes as a float32 compressed-column matrix (returned as they are when they already are one)."
+    if sparse.isspmatrix_csc(codes) and codes.dtype == np.float32: return codes
+    if sparse.issparse(codes): return sparse.csc_matrix(codes, dtype=np.float32)
+    codes = codes.detach().cpu().numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)
+    return sparse.csc_matrix(codes.astype(np.float32, copy=False))
+
+def fired_columns(codes, latents) -> tuple[np.ndarray, np.ndarray]:
+    "(activations [m, len(latents)] of `latents` on the m tokens where any of them fires, those tokens' indices in order)."
+    part = sparse_codes(codes)[:, np.asarray(latents, dtype=np.int64)].tocsr()
+    fired = np.flatnonzero((part > 0).getnnz(axis=1))
+    return part[fired].toarray(), fired
+
+def cluster_reconstruction(codes,  # [n_tokens, n_latents] SAE latent activations (dense or sparse)
                            decoder: torch.Tensor,  # [n_latents, d]
                            latents,  # the cluster's latent indices
                           ) -> tuple[np.ndarray, np.ndarray]:
     "(reconstructions [m, d] of the tokens where the cluster fires, indices of those tokens)."
-    latents = torch.as_tensor(np.asarray(latents), dtype=torch.long)
-    if latents.numel() == 0: raise ValueError("the cluster has no latents")
-    part = codes[:, latents].float()
-    fired = torch.nonzero((part > 0).any(1)).squeeze(1)
-    return (part[fired] @ decoder[latents].float()).numpy(), fired.numpy()
+    latents = np.asarray(latents, dtype=np.int64)
+    if latents.size == 0: raise ValueError("the cluster has no latents")
+    part, fired = fired_columns(codes, latents)
+    return part @ decoder[torch.from_numpy(latents)].float().numpy(), fired
 
 # %% ../nbs/08_features.ipynb #fa466672
 def explained_by_groups(X: np.ndarray,  # [n, k] activations (e.g. centred PCA coordinates)

@@ -5,6 +5,7 @@
 # %% ../nbs/20_plans.ipynb #aa35070a
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -42,8 +43,8 @@ def model_dims(name: str, device: str = "cuda", **toy_overrides) -> Dims:
     raise ValueError(f"no written sizes for {name!r}: a plan needs a registry model (helpers.paper_models.MODEL_CONFIGS or a toy)")
 
 # %% auto #0
-__all__ = ['HOST_LIMIT_GIB', 'KNOWN_SAE_WIDTHS', 'GIB', 'PROMPT_TOKENS', 'NOTEBOOK_PLANS', 'Dims', 'model_dims', 'helix_plan',
-           'circles_plan', 'probing_plan', 'cuda_memory_gib', 'memory_plan', 'plan_text']
+__all__ = ['HOST_LIMIT_GIB', 'KNOWN_SAE_WIDTHS', 'GIB', 'PROMPT_TOKENS', 'POOL_L0_BOUND', 'NOTEBOOK_PLANS', 'Dims', 'model_dims',
+           'helix_plan', 'circles_plan', 'probing_plan', 'cuda_memory_gib', 'memory_plan', 'plan_text']
 
 # %% ../nbs/20_plans.ipynb #e69b166b
 def _gib(*sizes, bytes_per: int = 4) -> float:
@@ -71,6 +72,8 @@ def helix_plan(p: dict) -> list[tuple[str, str, float]]:
     return rows
 
 # %% ../nbs/20_plans.ipynb #3eb61cc2
+POOL_L0_BOUND = 256  # an assumed bound on the active latents per token of a hub SAE whose L0 the plan does not know
+
 def circles_plan(p: dict) -> list[tuple[str, str, float]]:
     "(what, where, GiB) of the circles notebook's largest tensors for parameters `p`."
     device = p.get("device", "cuda")
@@ -83,25 +86,38 @@ def circles_plan(p: dict) -> list[tuple[str, str, float]]:
     if p.get("discovery_model"):
         d = dims[p["discovery_model"]]
         latents = KNOWN_SAE_WIDTHS.get((p.get("discovery_sae") or [None])[0], 2048)
+        active = min(latents, POOL_L0_BOUND)
         tokens = p["n_text_prompts"] * 128  # pool_codes keeps up to 128 tokens of each text prompt
         rows += [(f"token pool activations [{tokens:,} tokens, width]", "host", _gib(tokens, d.width)),
-                 (f"SAE codes of the token pool [{tokens:,} tokens, {latents:,} latents], dense float32", "host", _gib(tokens, latents))]
+                 (f"SAE codes of the token pool [{tokens:,} tokens, {latents:,} latents], sparse at up to {active} per token "
+                  f"(dense: {_gib(tokens, latents):.1f} GiB)", "host", _gib(tokens, active, bytes_per=8))]  # CSC: a float32 and an int32 per entry
     return rows
 
 # %% ../nbs/20_plans.ipynb #cc9770e6
+def _gemma_scope_l0(folder: str) -> int:
+    "The average L0 in a Gemma Scope folder's name (`average_l0_408`); the plan's estimate of its active latents per row."
+    found = re.search(r"average_l0_(\d+)", folder)
+    if not found: raise ValueError(f"no average_l0_<n> in the Gemma Scope folder name {folder!r}")
+    return int(found[1])
+
 def probing_plan(p: dict) -> list[tuple[str, str, float]]:
     "(what, where, GiB) of the sparse-probing notebook's largest tensors for parameters `p`."
     from helpers.probes import binary_datasets
     m = model_dims(p["model_name"], p.get("device", "cuda"))
-    n_rows = len(p.get("datasets") or binary_datasets()) * p["max_rows"]
-    scope = p.get("gemma_scope")
-    widest = max(gemma_scope_width(f) for f in scope["saes"]) if scope else 2048  # the project's SmolLM2 SAE: 2,048
+    n_rows = len(p.get("datasets") or binary_datasets()) * p["max_rows"]  # an upper bound: many datasets have fewer rows
     rows = [(f"{p['model_name']} weights", "device", m.weights_gib),
-            (f"last-token activations of every dataset, kept and concatenated [{n_rows:,}, width] x 2", "host", _gib(2 * n_rows, m.width)),
-            (f"the widest SAE's weights, float32 as its file holds them [2, {widest:,} latents, width]", "host and device", _gib(2, widest, m.width))]
-    dense = widest <= 16_384  # encode_rows keeps wider SAEs' codes sparse (CSR, about L0 values per row)
-    rows.append((f"SAE codes of every dataset [{n_rows:,}, {widest:,}]" + (", dense" if dense else ", sparse at L0 <= 512"), "host",
-                 _gib(n_rows, widest) if dense else _gib(n_rows, 512, bytes_per=12)))
+            (f"last-token activations of every dataset [{n_rows:,}, width], kept once", "host", _gib(n_rows, m.width))]
+    scope = p.get("gemma_scope")
+    if not scope:  # the project's SmolLM2 SAE: 2,048 latents, codes dense
+        return rows + [(f"SAE codes of every dataset [{n_rows:,}, 2,048], dense", "host", _gib(n_rows, 2048))]
+    folders = list(dict.fromkeys(scope["saes"] + ([scope["ood"]] if scope.get("ood") else [])))
+    widest = max(folders, key=gemma_scope_width)
+    rows.append((f"the widest SAE's weights, float32 [2, {gemma_scope_width(widest):,} latents, width], one SAE at a time; read from "
+                 "its file in blocks of 0.25 GiB", "device", _gib(2, gemma_scope_width(widest), m.width)))
+    for folder in scope["saes"]:  # every pool SAE's codes are kept for the quivers (encode_rows: sparse above 4,096 latents)
+        width, l0 = gemma_scope_width(folder), _gemma_scope_l0(folder)
+        rows.append((f"codes of {folder.split('/')[-2]} for every dataset, sparse at its average L0 {l0} (dense: {_gib(n_rows, width):.0f} GiB)",
+                     "host", _gib(n_rows, l0, bytes_per=8) if width > 4096 else _gib(n_rows, width)))
     return rows
 
 NOTEBOOK_PLANS = {"helix_addition": helix_plan, "circular_features": circles_plan, "sparse_probing": probing_plan}

@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import re
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -188,22 +189,30 @@ def train_sae(acts,  # float tensor [n, d], or an iterator of [batch, d] tensors
 
 # %% ../nbs/11_sae.ipynb #7f51b921
 @torch.no_grad()
-def evaluate_sae(sae: SAE, acts: torch.Tensor, batch_size: int = 4096) -> dict:
-    "Sparsity and reconstruction quality on activations `[n, d]`."
+def evaluate_sae(sae: SAE,
+                 acts,  # activations [n, d] (tensor or array), or a list of such blocks, which are never concatenated
+                 batch_size: int = 4096) -> dict:
+    "Sparsity and reconstruction quality on activations."
     device = sae.W_dec.device
-    l0, sq_err, fired, cos = 0.0, 0.0, torch.zeros(sae.config.n_latents, dtype=torch.bool, device=device), 0.0
-    for i in range(0, len(acts), batch_size):
-        x = acts[i:i + batch_size].float().to(device)
-        x_hat, z = sae(x)
-        l0 += (z != 0).sum().item(); sq_err += ((x - x_hat) ** 2).sum().item()
-        fired |= (z != 0).any(0); cos += F.cosine_similarity(x, x_hat, dim=-1).sum().item()
-    total_var = ((acts.float() - acts.float().mean(0)) ** 2).sum().item()
-    return {"l0": l0 / len(acts), "fvu": sq_err / total_var, "dead_fraction": 1 - fired.float().mean().item(),
-            "cosine": cos / len(acts)}
+    blocks = [torch.as_tensor(a) for a in (acts if isinstance(acts, (list, tuple)) else [acts])]
+    n = sum(len(b) for b in blocks)
+    mean = sum(b.double().sum(0) for b in blocks) / n  # the total variance is taken about the mean of every row
+    l0, sq_err, total_var, cos = 0.0, 0.0, 0.0, 0.0
+    fired = torch.zeros(sae.config.n_latents, dtype=torch.bool, device=device)
+    for block in blocks:
+        for i in range(0, len(block), batch_size):
+            x = block[i:i + batch_size].float().to(device)
+            x_hat, z = sae(x)
+            l0 += (z != 0).sum().item(); sq_err += ((x - x_hat) ** 2).sum().item()
+            fired |= (z != 0).any(0); cos += F.cosine_similarity(x, x_hat, dim=-1).sum().item()
+            total_var += ((block[i:i + batch_size].double() - mean) ** 2).sum().item()
+    return {"l0": l0 / n, "fvu": sq_err / total_var, "dead_fraction": 1 - fired.float().mean().item(), "cosine": cos / n}
 
 @torch.no_grad()
-def encode_rows(sae: SAE, X: np.ndarray, rows: int = 256, sparse_above: int = 16384):
-    "SAE codes of the rows of X, in chunks; a scipy CSR matrix for an SAE wider than `sparse_above` latents (a 1M-latent code is mostly zeros)."
+def encode_rows(sae: SAE, X: np.ndarray, rows: int = 256,
+                sparse_above: int = 4096,  # Gemma Scope's 16k SAE at L0 408 fills 2.5% of a row; 113 datasets of it take up to 35 GiB dense
+               ):
+    "SAE codes of the rows of X, in chunks; a scipy CSR matrix for an SAE wider than `sparse_above` latents."
     wide, chunks = sae.config.n_latents > sparse_above, []
     for start in range(0, len(X), rows):
         Z = sae.encode(torch.as_tensor(X[start:start + rows]).to(sae.W_dec.device)).float().cpu().numpy()
@@ -225,14 +234,55 @@ def recovered_fraction(sae: SAE, features: torch.Tensor, threshold: float = 0.9)
     return (cos.max(1).values > threshold).float().mean().item()
 
 # %% ../nbs/11_sae.ipynb #23820ac3
-def _from_weights(W_enc, b_enc, W_dec, b_dec, kind, threshold=None, k=32, subtract_b_dec=True) -> SAE:
-    if kind == "jumprelu" and threshold is None: raise ValueError("a JumpReLU SAE needs its threshold")
-    W_enc, b_enc, W_dec, b_dec = (torch.as_tensor(np.asarray(t), dtype=torch.float32) for t in (W_enc, b_enc, W_dec, b_dec))
-    sae = SAE(SAEConfig(W_enc.shape[0], W_enc.shape[1], kind, k))
+class _NpzMember:
+    "One array of an .npz file, read in blocks of rows: a 1M-latent Gemma Scope matrix (14 GiB) is never whole in host memory."
+    def __init__(self, file: Path, name: str, block_bytes: int = 2 ** 28):
+        self.file, self.name, self.block_bytes = file, name, block_bytes
+        with zipfile.ZipFile(file) as z, z.open(f"{name}.npy") as f: self.shape, self.fortran, self.dtype = self._header(f, file, name)
+
+    @staticmethod
+    def _header(f, file, name):
+        try: version = np.lib.format.read_magic(f)
+        except ValueError: raise ValueError(f"{name} in {file} is not a .npy array (a pickle?); pickles are never loaded") from None
+        return {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}[version](f)
+
+    def blocks(self):
+        if self.dtype.hasobject: raise ValueError(f"{self.name} in {self.file} holds Python objects, a pickle, which is never loaded")
+        with zipfile.ZipFile(self.file) as z, z.open(f"{self.name}.npy") as f:
+            if self.fortran or not self.shape:  # not stored row by row: read whole
+                yield np.lib.format.read_array(f, allow_pickle=False); return
+            self._header(f, self.file, self.name)
+            row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+            rows = max(1, self.block_bytes // max(row_bytes, 1))
+            for start in range(0, self.shape[0], rows):
+                n = min(rows, self.shape[0] - start)
+                yield np.frombuffer(bytearray(f.read(n * row_bytes)), dtype=self.dtype).reshape(n, *self.shape[1:])
+
+def _shape(value) -> tuple:
+    return tuple(value.shape) if isinstance(value, (_NpzMember, torch.Tensor)) else np.shape(value)
+
+def _fill(target: torch.Tensor, value):
+    "Copy a weight (an array, a tensor or an `_NpzMember`) into `target`, block by block of rows."
+    start = 0
+    for block in value.blocks() if isinstance(value, _NpzMember) else [value]:
+        target[start:start + len(block)].copy_(torch.as_tensor(block))
+        start += len(block)
+
+def _from_weights(weights: dict, kind: str, k: int = 32, subtract_b_dec: bool = True, device="cpu") -> SAE:
+    "An SAE on `device` holding `weights` (W_enc [d, n], b_enc, W_dec [n, d], b_dec, threshold), built without a random start."
+    if kind == "jumprelu" and weights.get("threshold") is None: raise ValueError("a JumpReLU SAE needs its threshold")
+    d_in, n_latents = _shape(weights["W_enc"])
+    expected = {"W_enc": (d_in, n_latents), "b_enc": (n_latents,), "W_dec": (n_latents, d_in), "b_dec": (d_in,), "threshold": (n_latents,)}
+    wrong = {name: _shape(weights[name]) for name in expected if weights.get(name) is not None and _shape(weights[name]) != expected[name]}
+    if wrong: raise ValueError(f"SAE weights of the wrong shapes for W_enc {(d_in, n_latents)}: {wrong}")
+    with torch.device("meta"): sae = SAE(SAEConfig(d_in, n_latents, kind, k))
+    sae = sae.to_empty(device=get_device(device))
     with torch.no_grad():
-        sae.W_enc.copy_(W_enc); sae.W_dec.copy_(W_dec); sae.b_dec.copy_(b_dec)
-        sae.b_enc.copy_(b_enc if subtract_b_dec else b_enc + b_dec @ W_enc)  # SAE.encode subtracts b_dec
-        if kind == "jumprelu": sae.log_threshold.copy_(torch.as_tensor(np.asarray(threshold), dtype=torch.float32).clamp(min=1e-12).log())
+        for name in ("W_enc", "W_dec", "b_enc", "b_dec"): _fill(getattr(sae, name), weights[name])
+        if not subtract_b_dec: sae.b_enc.add_(sae.b_dec @ sae.W_enc)  # SAE.encode subtracts b_dec; this encoder does not
+        if kind == "jumprelu":
+            _fill(sae.log_threshold, weights["threshold"])
+            sae.log_threshold.copy_(sae.log_threshold.clamp(min=1e-12).log())
     return sae.eval()
 
 def _local(path, hub, *filenames):
@@ -244,12 +294,15 @@ def _local(path, hub, *filenames):
     files = [hf_hub_download(repo_id, f"{sub}/{name}" if sub else name) for name in filenames]
     return Path(files[0]).parent
 
-def load_gemma_scope(path: str | Path | None = None, hub: tuple[str, str] | None = None) -> SAE:
-    "A Gemma Scope JumpReLU SAE from a folder holding params.npz, or from the hub as (repo_id, 'layer_20/width_16k/average_l0_408')."
+def load_gemma_scope(path: str | Path | None = None, hub: tuple[str, str] | None = None, device="cpu") -> SAE:
+    "A Gemma Scope JumpReLU SAE on `device` from a folder holding params.npz, or from the hub as (repo_id, 'layer_20/width_16k/average_l0_408')."
     folder = _local(path, hub, "params.npz")
     file = folder / "params.npz" if folder.is_dir() else folder
-    with np.load(file, allow_pickle=False) as p:
-        return _from_weights(p["W_enc"], p["b_enc"], p["W_dec"], p["b_dec"], "jumprelu", threshold=p["threshold"], subtract_b_dec=False)
+    with zipfile.ZipFile(file) as z: names = {n.removesuffix(".npy") for n in z.namelist()}
+    missing = {"W_enc", "b_enc", "W_dec", "b_dec", "threshold"} - names
+    if missing: raise ValueError(f"{file} lacks {sorted(missing)}: not a Gemma Scope params.npz")
+    weights = {name: _NpzMember(file, name) for name in ("W_enc", "b_enc", "W_dec", "b_dec", "threshold")}
+    return _from_weights(weights, "jumprelu", subtract_b_dec=False, device=device)
 
 def gemma_scope_pool(spec: dict) -> tuple[str, list[str], str | None]:
     "Repository, quiver pool (the first the main SAE) and OOD SAE of a `{'repo', 'saes', 'ood'}` spec, checked before anything loads."
@@ -263,21 +316,20 @@ def gemma_scope_width(folder: str) -> int:
     if not found: raise ValueError(f"no width_<n>k or width_<n>m in the Gemma Scope folder name {folder!r}")
     return 2 ** round(np.log2(int(found[1]) * {"k": 1e3, "m": 1e6}[found[2]]))
 
-def load_gemma_scope_sae(repo: str | Path, folder: str) -> SAE:
-    "One SAE of a Gemma Scope repository: from a local copy when `repo` is a folder, else from the hub."
-    return load_gemma_scope(path=Path(repo) / folder) if Path(repo).is_dir() else load_gemma_scope(hub=(str(repo), folder))
+def load_gemma_scope_sae(repo: str | Path, folder: str, device="cpu") -> SAE:
+    "One SAE of a Gemma Scope repository on `device`: from a local copy when `repo` is a folder, else from the hub."
+    return load_gemma_scope(path=Path(repo) / folder, device=device) if Path(repo).is_dir() else load_gemma_scope(hub=(str(repo), folder), device=device)
 
-def load_saelens(path: str | Path | None = None, hub: tuple[str, str] | None = None) -> SAE:
-    "An SAE from a SAELens-format folder (cfg.json + sae_weights.safetensors), local or from the hub as (repo_id, subfolder)."
+def load_saelens(path: str | Path | None = None, hub: tuple[str, str] | None = None, device="cpu") -> SAE:
+    "An SAE on `device` from a SAELens-format folder (cfg.json + sae_weights.safetensors), local or from the hub as (repo_id, subfolder)."
     folder = _local(path, hub, "cfg.json", "sae_weights.safetensors")
     cfg = json.loads((folder / "cfg.json").read_text())
-    w = load_file(str(folder / "sae_weights.safetensors"))
     arch = cfg.get("architecture") or cfg.get("activation_fn_str", "relu")
     kind = {"standard": "relu", "relu": "relu", "jumprelu": "jumprelu", "topk": "topk"}.get(arch)
     if kind is None: raise NotImplementedError(f"SAELens architecture {arch!r} is not supported (relu, jumprelu, topk are)")
     k = int((cfg.get("activation_fn_kwargs") or {}).get("k", cfg.get("k", 32)))
-    return _from_weights(w["W_enc"], w["b_enc"], w["W_dec"], w["b_dec"], kind, threshold=w.get("threshold"), k=k,
-                         subtract_b_dec=cfg.get("apply_b_dec_to_input", True))
+    return _from_weights(load_file(str(folder / "sae_weights.safetensors")), kind, k=k, subtract_b_dec=cfg.get("apply_b_dec_to_input", True),
+                         device=device)
 
 # %% ../nbs/11_sae.ipynb #119a4d3f
 SAELENS_ARCHITECTURE = {"topk": "topk", "relu": "standard", "jumprelu": "jumprelu"}  # our kind -> SAELens's name
@@ -309,7 +361,7 @@ def load_sae(folder: str | Path, device: str = "cpu") -> SAE:
     folder = Path(folder)
     if not (folder / "cfg.json").exists():
         raise FileNotFoundError(f"{folder} holds no cfg.json: not an SAE folder (SAELens layout: cfg.json and sae_weights.safetensors)")
-    return load_saelens(folder).to(get_device(device)).eval()
+    return load_saelens(folder, device=device)
 
 # %% ../nbs/11_sae.ipynb #89bd86b9
 @torch.inference_mode()
