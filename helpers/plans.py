@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from .models import REGISTRY, resolve_dtype
-from .sae import gemma_scope_width
+from .sae import SPARSE_ABOVE, gemma_scope_width
 from .paper_models import MODEL_CONFIGS, parameter_gib, written_config
 from .toy_models import toy_recipe
 
@@ -114,10 +114,10 @@ def probing_plan(p: dict) -> list[tuple[str, str, float]]:
     widest = max(folders, key=gemma_scope_width)
     rows.append((f"the widest SAE's weights, float32 [2, {gemma_scope_width(widest):,} latents, width], one SAE at a time; read from "
                  "its file in blocks of 0.25 GiB", "device", _gib(2, gemma_scope_width(widest), m.width)))
-    for folder in scope["saes"]:  # every pool SAE's codes are kept for the quivers (encode_rows: sparse above 4,096 latents)
+    for folder in scope["saes"]:  # every pool SAE's codes are kept for the quivers (encode_rows: sparse above SPARSE_ABOVE latents)
         width, l0 = gemma_scope_width(folder), _gemma_scope_l0(folder)
         rows.append((f"codes of {folder.split('/')[-2]} for every dataset, sparse at its average L0 {l0} (dense: {_gib(n_rows, width):.0f} GiB)",
-                     "host", _gib(n_rows, l0, bytes_per=8) if width > 4096 else _gib(n_rows, width)))
+                     "host", _gib(n_rows, l0, bytes_per=8) if width > SPARSE_ABOVE else _gib(n_rows, width)))
     return rows
 
 NOTEBOOK_PLANS = {"helix_addition": helix_plan, "circular_features": circles_plan, "sparse_probing": probing_plan}

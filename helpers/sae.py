@@ -28,7 +28,7 @@ from .models import block_output, check_layer, hf_module, load_model
 from .probing_data import list_datasets, load_dataset
 
 # %% auto #0
-__all__ = ['KINDS', 'SAELENS_ARCHITECTURE', 'SAEConfig', 'SAE', 'train_sae', 'evaluate_sae', 'encode_rows',
+__all__ = ['KINDS', 'SPARSE_ABOVE', 'SAELENS_ARCHITECTURE', 'SAEConfig', 'SAE', 'train_sae', 'evaluate_sae', 'encode_rows',
            'synthetic_dictionary', 'recovered_fraction', 'load_gemma_scope', 'gemma_scope_pool', 'gemma_scope_width',
            'load_gemma_scope_sae', 'load_saelens', 'save_sae', 'load_sae', 'spliced_loss', 'typical_tokens',
            'probing_text_prompts', 'reproduction_sae']
@@ -208,10 +208,11 @@ def evaluate_sae(sae: SAE,
             total_var += ((block[i:i + batch_size].double() - mean) ** 2).sum().item()
     return {"l0": l0 / n, "fvu": sq_err / total_var, "dead_fraction": 1 - fired.float().mean().item(), "cosine": cos / n}
 
+SPARSE_ABOVE = 4096  # latents above which codes are kept sparse: Gemma Scope's 16k SAE at L0 408 fills 2.5% of a row,
+                    # and 113 datasets of it take up to 35 GiB dense
+
 @torch.no_grad()
-def encode_rows(sae: SAE, X: np.ndarray, rows: int = 256,
-                sparse_above: int = 4096,  # Gemma Scope's 16k SAE at L0 408 fills 2.5% of a row; 113 datasets of it take up to 35 GiB dense
-               ):
+def encode_rows(sae: SAE, X: np.ndarray, rows: int = 256, sparse_above: int = SPARSE_ABOVE):
     "SAE codes of the rows of X, in chunks; a scipy CSR matrix for an SAE wider than `sparse_above` latents."
     wide, chunks = sae.config.n_latents > sparse_above, []
     for start in range(0, len(X), rows):
