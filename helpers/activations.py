@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
-from .core import atomic_write, cache_dir
+from .core import atomic_write, cache_dir, count_cached, count_forward
 from .models import (attn_output, block_input, block_output, check_layer, head_outputs, hf_module, mlp_output,
                             n_layers, neuron_activations, neuron_preactivations)
 from .tokens import pad_right, tokenize_prompts
@@ -115,6 +115,7 @@ def _trace_batch(model, encoding, index, layers, sites):
     "One forward pass; returns {(site, layer): [batch, n_positions, d]} gathered at `index` ([batch, n_positions])."
     rows = torch.arange(index.shape[0], device=index.device)[:, None]
     saved = {}
+    count_forward(encoding["input_ids"])
     with model.trace(encoding) as tracer:
         for layer in sorted(layers):
             for site in SITES:  # forward order within a block
@@ -143,7 +144,9 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
     layers, positions, sites = check_request(model, token_ids, layers, positions, sites)
     if not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     key = cache_key(model, token_ids, layers, positions, sites) if use_cache else None
-    if use_cache and (hit := load_cached(cache_path(key), key)) is not None: return hit
+    if use_cache and (hit := load_cached(cache_path(key), key)) is not None:
+        count_cached(len(prompts))
+        return hit
     device = hf_module(model).device
     pad_id = model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
     lengths = [len(ids) for ids in token_ids]
@@ -178,12 +181,15 @@ def collect_token_activations(model, prompts: list[str], layer: int, site: str =
     token_ids = [ids[-max_length:] for ids in tokenize_prompts(model, prompts)]
     (layer,), _, _ = check_request(model, token_ids, layer, -1, site)
     key = {**cache_key(model, token_ids, [layer], ["all"], [site]), "max_length": max_length} if use_cache else None
-    if use_cache and (hit := load_cached(cache_path(key), key)) is not None: return hit["tokens"]
+    if use_cache and (hit := load_cached(cache_path(key), key)) is not None:
+        count_cached(len(prompts))
+        return hit["tokens"]
     device = hf_module(model).device
     pad_id = model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
     rows = [None] * len(prompts)
     for batch in tqdm(_batches([len(t) for t in token_ids], batch_size), desc="token activations", disable=not progress, leave=False):
         ids, mask, _ = pad_right([token_ids[i] for i in batch], pad_id)
+        count_forward(ids)
         with model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}):
             value = SITES[site](model, layer).save()
         for j, i in enumerate(batch): rows[i] = value[j, :len(token_ids[i])].float().cpu()

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CACHE_ENV_VAR', 'STAND_INS_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'project_root', 'repro_dir', 'runs_dir',
-           'project_setting', 'cache_dir', 'stand_ins_dir', 'stand_in_path', 'atomic_write', 'atomic_directory',
-           'set_seed', 'get_device', 'environment_record']
+__all__ = ['CACHE_ENV_VAR', 'STAND_INS_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'FORWARD_PASSES', 'project_root', 'repro_dir',
+           'runs_dir', 'project_setting', 'cache_dir', 'stand_ins_dir', 'stand_in_path', 'atomic_write',
+           'atomic_directory', 'set_seed', 'get_device', 'environment_record', 'count_forward', 'count_cached']
 
 # %% ../nbs/00_core.ipynb #bb7b1b7c
 def project_root() -> Path:
@@ -171,3 +171,19 @@ def environment_record(device: str | torch.device | None = None,  # the device t
     elif device.type == "mps": record["device_name"] = "Apple MPS"
     else: record["device_name"] = platform.processor() or platform.machine()
     return record
+
+# %% ../nbs/00_core.ipynb #cc387516
+FORWARD_PASSES = {"sequences": 0, "tokens": 0, "backward_sequences": 0,  # since the helpers were imported (one kernel per notebook run)
+                  "cached_sequences": 0}  # prompts whose activations came from the on-disk cache instead of a forward pass
+
+def count_forward(input_ids: torch.Tensor,  # the padded batch [batch, tokens] passed to the model
+                  backward: bool = False,  # the pass is followed by a backward pass
+                 ) -> None:
+    "Add one batch to `FORWARD_PASSES`: its sequences, its padded tokens, and its sequences again if it is back-propagated."
+    FORWARD_PASSES["sequences"] += int(input_ids.shape[0])
+    FORWARD_PASSES["tokens"] += int(input_ids.numel())
+    if backward: FORWARD_PASSES["backward_sequences"] += int(input_ids.shape[0])
+
+def count_cached(n_prompts: int) -> None:
+    "Add prompts whose activations were read from the cache: the passes a cold cache would have run."
+    FORWARD_PASSES["cached_sequences"] += int(n_prompts)

@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 
 from .activations import collect_activations, residual_points
+from .core import count_forward
 from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
 from .models import head_directions, hf_module, n_layers, neuron_activations, neuron_directions
 from .patching import Patch, logit_difference, patched_logits
@@ -326,6 +327,7 @@ def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> tor
     ids, mask, last = pad_right(model.tokenizer(list(pairs.prompt))["input_ids"], model.tokenizer.pad_token_id or 0)
     device, rows, answers = hf_module(model).device, torch.arange(n), torch.tensor(pairs.answer_id_cf.values)
     acts, grads = {}, {}
+    count_forward(ids, backward=True)
     with torch.enable_grad(), model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}):
         for l in range(L): acts[l] = neuron_activations(model, l)
         with model.output.logits[rows.to(device), last.to(device), answers.to(device)].sum().backward():

@@ -28,10 +28,11 @@ from .toy_models import toy_checkpoint
 # %% auto #0
 __all__ = ['REGISTRY', 'LAYOUT_NAMES', 'ModelSpec', 'list_models', 'model_table', 'resolve_source', 'HubUnavailableError',
            'check_hub_access', 'file_sha256', 'find_gguf', 'find_gguf_parts', 'gguf_metadata', 'check_gguf',
-           'assemble_gguf', 'embedded_checkpoint', 'Layout', 'find_layout', 'check_layout', 'layout', 'n_layers',
-           'd_model', 'blocks', 'resolve_dtype', 'load_model', 'hf_module', 'complete', 'check_layer', 'hidden_state',
-           'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations',
-           'neuron_projection', 'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced_accuracy']
+           'assemble_gguf', 'embedded_checkpoint', 'Layout', 'find_layout', 'check_layout', 'layout', 'block_modules',
+           'n_layers', 'd_model', 'blocks', 'resolve_dtype', 'load_model', 'hf_module', 'complete', 'check_layer',
+           'hidden_state', 'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs',
+           'neuron_preactivations', 'neuron_projection', 'neuron_directions', 'head_directions', 'neuron_activations',
+           'teacher_forced_accuracy']
 
 # %% ../nbs/04_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
@@ -354,9 +355,13 @@ def _site(model, part: str) -> str:
                                   f"load_model(..., layout=dict(..., {part}=...)) (see helpers.models.Layout).")
     return name
 
+def block_modules(model) -> torch.nn.ModuleList:
+    "The torch modules of the model's blocks, in forward order (`blocks` gives their nnsight envoys)."
+    return _get(hf_module(model), layout(model).blocks)
+
 def n_layers(model) -> int:
     "Number of transformer blocks."
-    return len(_get(hf_module(model), layout(model).blocks))
+    return len(block_modules(model))
 
 def d_model(model) -> int:
     "Width of the residual stream."

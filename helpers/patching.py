@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .core import count_forward
 from .tokens import pad_right, tokenize_prompts
 from .activations import SITES, residual
 from .models import hf_module, n_layers
@@ -67,6 +68,7 @@ def patched_logits(model,  # an nnsight-wrapped model
         ids, mask, last = pad_right([token_ids[i] for i in picked], model.tokenizer.pad_token_id or 0)
         kept, slot = torch.unique(last, return_inverse=True)
         rows, last = torch.arange(len(picked), device=device), last.to(device)
+        count_forward(ids)
         with model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}, logits_to_keep=kept.to(device)):
             for p in patches:
                 h = p.target(model)

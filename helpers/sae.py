@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .activations import collect_token_activations
 from .tokens import pad_right, tokenize_prompts
-from .core import atomic_write, cache_dir, get_device, stand_in_path, stand_ins_dir
+from .core import atomic_write, cache_dir, count_forward, get_device, stand_in_path, stand_ins_dir
 from .models import block_output, check_layer, hf_module, load_model
 from .probing_data import list_datasets, load_dataset
 
@@ -379,6 +379,7 @@ def spliced_loss(model, sae: SAE, prompts: list[str], layer: int, max_length: in
         ids, mask = ids.to(device), mask.to(device)
         targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
         for mode in totals:
+            count_forward(ids)
             with model.trace({"input_ids": ids, "attention_mask": mask}):
                 if mode == "spliced":
                     h = block_output(model, layer)
