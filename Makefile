@@ -12,7 +12,7 @@ MODELS := $(shell sed -n 's/^embedded_model_requirements *= *//p' settings.ini)
 LARGE_MODELS := $(shell sed -n 's/^large_model_requirements *= *//p' settings.ini)
 STAMP := $(VENV)/.installed
 
-.PHONY: dry-run test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
+.PHONY: tree-state tree-unchanged dry-run test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
 
 install: $(STAMP)
 
@@ -115,4 +115,15 @@ browser: install
 docs-check: docs browser
 	$(BIN)/python docs/check_site.py
 
-test: check-export check-clean nbtest pytest smoke check-runs dry-run docs-check
+# make test leaves the git tree as it found it: its state (status and diff) is recorded first and compared last.
+TREE_STATE = .cache/tree-before-test
+tree-state:
+	@mkdir -p .cache; if git rev-parse --git-dir >/dev/null 2>&1; then { git status --porcelain -uall; git diff; } > $(TREE_STATE); fi
+
+tree-unchanged:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  { git status --porcelain -uall; git diff; } > $(TREE_STATE).after; \
+	  if ! cmp -s $(TREE_STATE) $(TREE_STATE).after; then echo "make test changed the git tree:"; diff $(TREE_STATE) $(TREE_STATE).after | head -40; exit 1; fi; \
+	  echo "the git tree is as make test found it"; fi
+
+test: tree-state check-export check-clean nbtest pytest smoke check-runs dry-run docs-check tree-unchanged

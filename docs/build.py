@@ -1,6 +1,6 @@
 """Build the documentation site into `_site/`, offline.
 
-Pages: a home page with the three reproductions and a figure of each, one page per helper notebook (executed, with
+Pages: a home page with every reproduction and a figure of each, one page per helper notebook (executed, with
 the API documentation of its exported functions), one page per reproduction (the executed notebook of a runner
 profile, run first when it is absent), that profile's `summary.md`, and a page on running the project.
 
@@ -200,7 +200,7 @@ def errors_page(staging: Path) -> None:
 # ---- home page and the site
 
 def home_page(staging: Path, info: dict, profile: str, runs: Path, helpers: list[str]) -> None:
-    "index.md: the three reproductions with a figure each, navigation by paper, then the shared machinery."
+    "index.md: every reproduction with a figure each, navigation by paper, then the shared machinery."
     figures = staging / "figures"
     figures.mkdir(exist_ok=True)
     intro = (ROOT / "docs" / "home.md").read_text()

@@ -17,6 +17,13 @@ __all__ = ['MODEL_CONFIGS', 'TOKENIZERS', 'written_config', 'parameter_count', '
 # %% ../nbs/19_paper_models.ipynb #ddceab75
 MODEL_CONFIGS = {  # registry name -> (configuration class, the values of the model's config.json that set its size and layout)
     "gpt2": (GPT2Config, dict(n_layer=12, n_embd=768, n_head=12, vocab_size=50257, n_positions=1024)),
+    **{f"gpt2-{size}": (GPT2Config, dict(n_layer=layers, n_embd=width, n_head=heads, vocab_size=50257, n_positions=1024))
+       for size, (layers, width, heads) in {"medium": (24, 1024, 16), "large": (36, 1280, 20), "xl": (48, 1600, 25)}.items()},
+    **{f"pythia-{size}-deduped": (GPTNeoXConfig, dict(num_hidden_layers=layers, hidden_size=width, num_attention_heads=heads,
+                                                      intermediate_size=4 * width, vocab_size=vocab, rotary_pct=0.25,
+                                                      max_position_embeddings=2048, use_parallel_residual=True, tie_word_embeddings=False))
+       for size, (layers, width, heads, vocab) in {"410m": (24, 1024, 16, 50304), "1.4b": (24, 2048, 16, 50304),
+                                                   "2.8b": (32, 2560, 32, 50304), "6.9b": (32, 4096, 32, 50432)}.items()},
     "gpt-j-6b": (GPTJConfig, dict(n_layer=28, n_embd=4096, n_head=16, rotary_dim=64, vocab_size=50400, n_positions=2048,
                                   tie_word_embeddings=False)),
     "pythia-6.9b": (GPTNeoXConfig, dict(num_hidden_layers=32, hidden_size=4096, num_attention_heads=32, intermediate_size=16384,
@@ -53,6 +60,8 @@ def written_config(name: str) -> PretrainedConfig:
 # %% ../nbs/19_paper_models.ipynb #214d9f0e
 TOKENIZERS = {  # registry name -> (family, numbers, BOS token added to every text or None, "▁" prepended to the text)
     "gpt2": ("byte-level", "whole", None, False), "gpt-j-6b": ("byte-level", "whole", None, False),
+    **{name: ("byte-level", "whole", None, False) for name in ("gpt2-medium", "gpt2-large", "gpt2-xl", "pythia-410m-deduped",
+                                                               "pythia-1.4b-deduped", "pythia-2.8b-deduped", "pythia-6.9b-deduped")},
     "pythia-6.9b": ("byte-level", "whole", None, False),
     "llama-3.1-8b": ("byte-level", "groups of 3", "<|begin_of_text|>", False),
     "llama-3-8b": ("byte-level", "groups of 3", "<|begin_of_text|>", False),

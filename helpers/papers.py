@@ -22,6 +22,10 @@ PAPERS = {
                        "authors": "Kantamneni et al.", "year": 2025, "arxiv": "2502.16681", "repo": "JoshEngels/SAE-Probes",
                        "helpers": ["10_probing_data", "12_probes", "13_probing_analysis"], "figure": "normal_setting.png",
                        "reference_model": "gemma-2-9b"},
+    "stages_of_inference": {"short": "Stages of inference", "title": "The Remarkable Robustness of LLMs: Stages of Inference?",
+                            "authors": "Lad, Gurnee & Tegmark", "year": 2024, "arxiv": "2406.19384",
+                            "repo": "vdlad/Remarkable-Robustness-of-LLMs", "helpers": ["16_stages"], "figure": "robustness.png",
+                            "reference_model": "gpt2"},
 }
 
 def paper_of(notebook: str) -> dict:
@@ -157,6 +161,33 @@ METRICS = {
         "sae": ("The SAE (not in the paper's tables)", {
             "sae_fvu": "fraction of variance unexplained on the probed activations", "sae_l0": "mean active latents (L0)"}),
     },
+    "stages_of_inference": {
+        "robustness": ("Deleting each block and swapping adjacent blocks (the abstract's 72–95%; Figs. of KL and accuracy against depth)", {
+            "deletion_kl_median": "median over the blocks of a deletion's mean KL(P_orig ‖ P_interv), nats",
+            "swap_kl_median": "median over the adjacent pairs of a swap's mean KL, nats",
+            **{f"{prefix}{measure}_{where}": f"{what} the {where} block{'s (depth 0.25 to 0.75)' if where == 'middle' else ''}: {label}"
+               for prefix, what in (("", "deleting"), ("swap_", "swapping")) for where in ("first", "middle", "last")
+               for measure, label in (("retained_top1", "top-1 accuracy as a share of the original's"),
+                                      ("top1_agreement", "share of predictions unchanged"))},
+            "retained_top1_mean": "every deletion and swap: mean retained top-1 accuracy",
+            "top1_agreement_mean": "every deletion and swap: mean top-1 agreement with the original",
+            "original_top1_accuracy": "the original model's top-1 accuracy on the texts", "n_predictions": "next-token predictions measured",
+            "n_layers": "blocks"}),
+        "stages": ("The stages: attention to the previous tokens, the logit lens, prediction and suppression neurons", {
+            "previous_token_attention_max": "detokenization: the largest mean attention to the previous 5 tokens",
+            "previous_token_attention_peak_depth": "detokenization: the depth where it peaks",
+            "previous_token_attention_first_quarter": "detokenization: mean attention to the previous 5 tokens, first quarter of the blocks",
+            "previous_token_attention_second_half": "detokenization: the same, second half of the blocks",
+            "previous_token_attention_uniform": "detokenization: the same measure for attention spread evenly (its baseline on these texts)",
+            "entropy_by_depth_final_scale": "logit-lens entropy (bits) at each point, the authors' reading",
+            "entropy_by_depth": "logit-lens entropy (bits) at each point, standard",
+            "entropy_first_final_scale": "the authors' reading at the embeddings", "entropy_last_final_scale": "the authors' reading at the output",
+            "entropy_first": "standard logit lens at the embeddings", "entropy_middle": "standard logit lens at the middle point",
+            "entropy_last": "standard logit lens at the output",
+            **{f"{kind}_neurons_{what}": f"{kind} neurons: {label}" for kind in ("prediction", "suppression")
+               for what, label in (("total", "count"), ("max", "the most in one block"), ("peak_layer", "the block with the most"),
+                                   ("peak_depth", "its depth"), ("second_half_share", "share in the second half of the blocks"))}}),
+    },
 }
 OTHER = "other"  # the group of a metric the catalogue does not know
 
@@ -169,7 +200,7 @@ def describe_metric(notebook: str, name: str) -> dict:
         base = describe_metric(notebook, name.removeprefix("paper_"))
         if base["group"] != OTHER: return {**base, "label": base["label"] + ", from the authors' result files"}
     for key, (title, labels, *_) in groups.items():
-        base = next((m for m in labels if name.startswith(m + "_")), None)
+        base = max((m for m in labels if name.startswith(m + "_")), key=len, default=None)  # the longest: entropy_first_final_scale, not entropy_first
         if base: return {"group": key, "title": title, "label": f"{labels[base]} ({name[len(base) + 1:]})", "model": name[len(base) + 1:]}
     return {"group": OTHER, "title": "Other metrics", "label": name, "model": None}
 
@@ -214,6 +245,12 @@ PAPER_VALUES = {
                        **{f"sae_auc_{width}_k{k}": value for width, row in {
                            "16k": (0.742, 0.893, 0.921, 0.925), "131k": (0.750, 0.891, 0.918, 0.923), "1m": (0.743, 0.879, 0.914, 0.920)
                        }.items() for k, value in zip((1, 16, 128, 512), row)}},
+    },
+    "stages_of_inference": {
+        # GPT-2 small, from the curves saved in the authors' notebooks (papers-more.md §1.6): the logit-lens entropy of their
+        # (final-scale) reading at the embeddings and the output, and the peaks of the prediction and suppression neurons.
+        "gpt2": {"n_layers": 12, "entropy_first_final_scale": 15.6, "entropy_last_final_scale": 7.2, "prediction_neurons_max": 97,
+                 "prediction_neurons_peak_layer": 10, "suppression_neurons_max": 94, "suppression_neurons_peak_layer": 11},
     },
 }
 

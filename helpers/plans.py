@@ -57,8 +57,9 @@ def model_dims(name: str, device: str = "cuda", **toy_overrides) -> Dims:
 # %% auto #0
 __all__ = ['HOST_LIMIT_GIB', 'KNOWN_SAE_WIDTHS', 'GIB', 'PROMPT_TOKENS', 'TOY_VOCAB', 'POOL_L0_BOUND', 'CHARS_PER_TOKEN',
            'NOTEBOOK_PLANS', 'NOTEBOOK_PASSES', 'Dims', 'config_dims', 'model_dims', 'helix_plan', 'circles_plan',
-           'probing_rows', 'probing_plan', 'cuda_memory_gib', 'memory_plan', 'plan_text', 'Passes', 'helix_passes',
-           'circles_passes', 'probing_passes', 'forward_plan', 'matmul_tflops', 'time_text', 'device_rates']
+           'probing_rows', 'probing_plan', 'stages_plan', 'cuda_memory_gib', 'memory_plan', 'plan_text', 'Passes',
+           'helix_passes', 'circles_passes', 'probing_passes', 'stages_passes', 'forward_plan', 'matmul_tflops',
+           'time_text', 'device_rates']
 
 # %% ../nbs/21_plans.ipynb #e69b166b
 def _gib(*sizes, bytes_per: int = 4) -> float:
@@ -149,7 +150,19 @@ def probing_plan(p: dict) -> list[tuple[str, str, float]]:
                      "host", _gib(n_rows, l0, bytes_per=8) if width > SPARSE_ABOVE else _gib(n_rows, width)))
     return rows
 
-NOTEBOOK_PLANS = {"helix_addition": helix_plan, "circular_features": circles_plan, "sparse_probing": probing_plan}
+def stages_plan(p: dict) -> list[tuple[str, str, float]]:
+    "(what, where, GiB) of the stages notebook's largest tensors for parameters `p`: one model at a time."
+    dims = {name: model_dims(name, p.get("device", "cuda")) for name in p["models"]}
+    big = max(dims, key=lambda name: dims[name].weights_gib)
+    wide = max(dims.values(), key=lambda d: d.vocab)
+    return [(f"the largest model's weights ({big}; the models are loaded one at a time)", "device", dims[big].weights_gib),
+            (f"logits of a batch [{p['batch_size']}, {p['max_tokens']}, {wide.vocab:,}], the original's and an intervention's, "
+             "as logits, log-probabilities and probabilities, float32", "host", 4 * _gib(p["batch_size"], p["max_tokens"], wide.vocab)),
+            ("the unembedding and a chunk of 512 neurons' cosines with it, for the neuron classes, float32", "host",
+             _gib(wide.width, wide.vocab) + 4 * _gib(512, wide.vocab))]
+
+NOTEBOOK_PLANS = {"helix_addition": helix_plan, "circular_features": circles_plan, "sparse_probing": probing_plan,
+                  "stages_of_inference": stages_plan}
 
 # %% ../nbs/21_plans.ipynb #35a4fab2
 def cuda_memory_gib() -> float | None:
@@ -294,7 +307,18 @@ def probing_passes(p: dict, dims=None) -> list[Passes]:
         steps.append(Passes("training the project's SmolLM2 SAE (none when cached)", "smollm2-135m", 0, 1000, 128))
     return steps
 
-NOTEBOOK_PASSES = {"helix_addition": helix_passes, "circular_features": circles_passes, "sparse_probing": probing_passes}
+def stages_passes(p: dict, dims=None) -> list[Passes]:
+    "The stages notebook's forward passes: per model, the original and every deletion and swap on every text, then the attention and the lens."
+    dims = dims or _dims_of(p)
+    steps = []
+    for name in p["models"]:
+        L = dims(name).layers
+        steps += _steps(name, p["max_tokens"], (f"the original, {L} deletions and {L - 1} swaps on every text", p["n_texts"] * 2 * L),
+                        ("attention to the previous tokens and the logit lens", p["n_texts"] + p["n_lens_texts"]))
+    return steps
+
+NOTEBOOK_PASSES = {"helix_addition": helix_passes, "circular_features": circles_passes, "sparse_probing": probing_passes,
+                   "stages_of_inference": stages_passes}
 
 def _dtype(name: str, device: str) -> str:
     "The dtype a registry model runs in on `device`, by name."
