@@ -157,7 +157,8 @@ def stages_plan(p: dict) -> list[tuple[str, str, float]]:
     wide = max(dims.values(), key=lambda d: d.vocab)
     return [(f"the largest model's weights ({big}; the models are loaded one at a time)", "device", dims[big].weights_gib),
             (f"logits of a batch [{p['batch_size']}, {p['max_tokens']}, {wide.vocab:,}], the original's and an intervention's, "
-             "as logits, log-probabilities and probabilities, float32", "host", 4 * _gib(p["batch_size"], p["max_tokens"], wide.vocab)),
+             "as logits, log-probabilities and probabilities, float32 (the sweep measures on the model's device)", "device",
+             4 * _gib(p["batch_size"], p["max_tokens"], wide.vocab)),
             ("the unembedding and a chunk of 512 neurons' cosines with it, for the neuron classes, float32", "host",
              _gib(wide.width, wide.vocab) + 4 * _gib(512, wide.vocab))]
 
