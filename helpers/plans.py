@@ -270,7 +270,7 @@ def circles_passes(p: dict, dims=None) -> list[Passes]:
     n = {task: len(intervention_pairs(task)[0]) // (len(CALENDAR[task]) - 1) for task in CALENDAR}  # problems per task
     pairs = {phrasing: {task: len(intervention_pairs(task, phrasing)[0]) for task in CALENDAR} for phrasing in ("paper", "next")}
     both = sum(n.values())
-    def patched(model, points, writes_low, writes_high, phrasing="paper"):  # interventions: before, then each write at each point
+    def patched(points, writes_low, writes_high, phrasing="paper"):  # interventions: before, then each write at each point
         count = lambda writes: sum(k * (1 + len(points) * writes) for k in pairs[phrasing].values())
         return count(writes_low), count(writes_high)
     m, L = p["model_name"], dims(p["model_name"]).layers
@@ -283,13 +283,13 @@ def circles_passes(p: dict, dims=None) -> list[Passes]:
         steps += _steps(lm, PROMPT_TOKENS, ("calendar states", both))
     steps += _steps(m, PROMPT_TOKENS, ("calendar states, and at the last token for the regression", 2 * both),
                     ("interventions at every point written at (one or two circles)",
-                     *patched(m, spread_points(L + 1, p["intervention_points"]), 4, 5)),
+                     *patched(spread_points(L + 1, p["intervention_points"]), 4, 5)),
                     ("the off-circle grid: 4 durations x 20 radii x 100 angles", 4 * 20 * 100))
     for name in dict.fromkeys(p["table_models"]):
         steps += _steps(name, PROMPT_TOKENS, ("Table 1 accuracy", both))
     for name in p["pretrained_models"]:
         points = spread_points(dims(name).layers + 1, p["pretrained_points"])
-        paper, adapted = patched(name, points, 4, 5), patched(name, points, 4, 5, "next")
+        paper, adapted = patched(points, 4, 5), patched(points, 4, 5, "next")
         extra = 2 * sum(pairs["next"][t] // (len(CALENDAR[t]) - 1) for t in CALENDAR)  # the adaptation's states and accuracy
         steps += _steps(name, PROMPT_TOKENS, ("accuracy, states and interventions (the paper's prompts or the adaptation)",
                                               both * (1 + (name not in (m, p.get("discovery_model")))) + min(paper[0], adapted[0]),
@@ -297,7 +297,7 @@ def circles_passes(p: dict, dims=None) -> list[Passes]:
     if p.get("comparison_model"):
         c = p["comparison_model"]
         steps += _steps(c, PROMPT_TOKENS, ("the comparison organism: states, interventions at every point, accuracy",
-                                           2 * both + patched(c, range(dims(c).layers + 1), 4, 4)[0]))
+                                           2 * both + patched(range(dims(c).layers + 1), 4, 4)[0]))
     return steps
 
 def probing_passes(p: dict, dims=None) -> list[Passes]:

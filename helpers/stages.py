@@ -3,7 +3,7 @@
 # %% ../nbs/16_stages.ipynb #9e4b60ce
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import pandas as pd
@@ -57,14 +57,11 @@ def intervened_logits(model, ids: torch.Tensor, mask: torch.Tensor,
     if kind not in (None, *INTERVENTIONS): raise ValueError(f"unknown intervention {kind!r}: use one of {INTERVENTIONS}")
     device = hf_module(model).device
     count_forward(ids)
-    with swapped_blocks(model, layer) if kind == "swap" else _nothing():
+    with swapped_blocks(model, layer) if kind == "swap" else nullcontext():
         with model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}, use_cache=False):
             if kind == "delete": block_output(model, layer)[:] = block_input(model, layer)
             logits = model.output.logits.save()
     return logits.float()
-
-@contextmanager
-def _nothing(): yield
 
 # %% ../nbs/16_stages.ipynb #0f1f28c2
 def intervention_list(n_layers: int, kinds=INTERVENTIONS) -> list[tuple[str, int]]:
