@@ -383,7 +383,7 @@ def spliced_loss(model, sae: SAE, prompts: list[str], layer: int, max_length: in
             with model.trace({"input_ids": ids, "attention_mask": mask}):
                 if mode == "spliced":
                     h = block_output(model, layer)
-                    recon = sae.decode(sae.encode(h.float())).to(h.dtype)
+                    recon = sae(h.float())[0].to(h.dtype)  # any SAE whose forward returns (reconstruction, codes)
                     h[:] = torch.where(typical_tokens(h, outlier_factor)[..., None], recon, h)
                 logits = model.output.logits.save()
             loss = F.cross_entropy(logits[:, :-1].float().flatten(0, 1), targets.flatten(), ignore_index=-100, reduction="sum")
