@@ -14,6 +14,7 @@ import torch
 
 from .models import REGISTRY, resolve_dtype
 from .sae import SPARSE_ABOVE, gemma_scope_width
+from .switch_sae import comparison_roster
 from .paper_models import MODEL_CONFIGS, parameter_count, written_config
 from .toy_models import toy_recipe
 
@@ -57,9 +58,9 @@ def model_dims(name: str, device: str = "cuda", **toy_overrides) -> Dims:
 # %% auto #0
 __all__ = ['HOST_LIMIT_GIB', 'KNOWN_SAE_WIDTHS', 'GIB', 'PROMPT_TOKENS', 'TOY_VOCAB', 'POOL_L0_BOUND', 'CHARS_PER_TOKEN',
            'NOTEBOOK_PLANS', 'NOTEBOOK_PASSES', 'Dims', 'config_dims', 'model_dims', 'helix_plan', 'circles_plan',
-           'probing_rows', 'probing_plan', 'stages_plan', 'cuda_memory_gib', 'memory_plan', 'plan_text', 'Passes',
-           'helix_passes', 'circles_passes', 'probing_passes', 'stages_passes', 'forward_plan', 'matmul_tflops',
-           'time_text', 'device_rates']
+           'probing_rows', 'probing_plan', 'stages_plan', 'switch_plan', 'cuda_memory_gib', 'memory_plan', 'plan_text',
+           'Passes', 'helix_passes', 'circles_passes', 'probing_passes', 'stages_passes', 'switch_passes',
+           'forward_plan', 'matmul_tflops', 'time_text', 'device_rates']
 
 # %% ../nbs/22_plans.ipynb #e69b166b
 def _gib(*sizes, bytes_per: int = 4) -> float:
@@ -162,8 +163,18 @@ def stages_plan(p: dict) -> list[tuple[str, str, float]]:
             ("the unembedding and a chunk of 512 neurons' cosines with it, for the neuron classes, float32", "host",
              _gib(wide.width, wide.vocab) + 4 * _gib(512, wide.vocab))]
 
+def switch_plan(p: dict) -> list[tuple[str, str, float]]:
+    "(what, where, GiB) of the Switch SAE notebook's largest tensors for parameters `p`: one SAE trained at a time."
+    m = model_dims(p["model_name"], p.get("device", "cuda"))
+    widest = max(p["flop_experts"]) * p["expansion"] * m.width
+    tokens = (p["n_train_prompts"] + p["n_eval_prompts"]) * p["max_length"]
+    return [(f"{p['model_name']}'s weights", "device", m.weights_gib),
+            (f"activations of at most {tokens:,} tokens [{tokens:,}, {m.width}], float32", "host", _gib(tokens, m.width)),
+            (f"the widest SAE ({widest:,} latents): weights, gradients and Adam's two moments, float32", "device", 4 * _gib(2, widest, m.width)),
+            (f"the authors' dense computation, timed: every latent's pre-activation for 4,096 tokens, twice", "device", 2 * _gib(4096, widest))]
+
 NOTEBOOK_PLANS = {"helix_addition": helix_plan, "circular_features": circles_plan, "sparse_probing": probing_plan,
-                  "stages_of_inference": stages_plan}
+                  "stages_of_inference": stages_plan, "switch_sae": switch_plan}
 
 # %% ../nbs/22_plans.ipynb #35a4fab2
 def cuda_memory_gib() -> float | None:
@@ -318,8 +329,17 @@ def stages_passes(p: dict, dims=None) -> list[Passes]:
                         ("attention to the previous tokens and the logit lens", p["n_texts"] + p["n_lens_texts"]))
     return steps
 
+def switch_passes(p: dict, dims=None) -> list[Passes]:
+    "The Switch SAE notebook's forward passes: activations of every text once, then the held-out texts clean and with each SAE spliced in."
+    dims = dims or _dims_of(p)
+    roster = comparison_roster(dims(p["model_name"]).width, p["expansion"], p["ks"], p["main_k"], p["flop_experts"], p["width_experts"],
+                               p["lb_alpha"], p["lb_alphas"], p["heaviside"], p["lr_rule"])
+    n_eval = p["n_eval_prompts"]
+    return _steps(p["model_name"], p["max_length"], ("activations of the training and held-out texts", p["n_train_prompts"] + n_eval),
+                  (f"the held-out texts clean, then with each of the {len(roster)} SAEs spliced in", n_eval * (2 + len(roster))))
+
 NOTEBOOK_PASSES = {"helix_addition": helix_passes, "circular_features": circles_passes, "sparse_probing": probing_passes,
-                   "stages_of_inference": stages_passes}
+                   "stages_of_inference": stages_passes, "switch_sae": switch_passes}
 
 def _dtype(name: str, device: str) -> str:
     "The dtype a registry model runs in on `device`, by name."

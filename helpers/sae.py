@@ -367,12 +367,14 @@ def load_sae(folder: str | Path, device: str = "cpu") -> SAE:
 # %% ../nbs/11_sae.ipynb #89bd86b9
 @torch.inference_mode()
 def spliced_loss(model, sae: SAE, prompts: list[str], layer: int, max_length: int = 128, batch_size: int = 16,
-                 outlier_factor: float = 10.0) -> dict:
+                 outlier_factor: float = 10.0,
+                 loss_clean: float | None = None,  # the clean loss on the same prompts from an earlier call: its passes are skipped
+                ) -> dict:
     "Mean next-token cross-entropy with and without the SAE's reconstruction of block `layer`'s output spliced in (massive tokens kept)."
     layer = check_layer(model, layer)
-    token_ids = [ids[-max_length:] for ids in tokenize_prompts(model, prompts)]
+    token_ids = sorted((ids[-max_length:] for ids in tokenize_prompts(model, prompts)), key=len)  # similar lengths batched: less padding
     device = hf_module(model).device
-    totals = {"clean": 0.0, "spliced": 0.0}
+    totals = {"spliced": 0.0} if loss_clean is not None else {"clean": 0.0, "spliced": 0.0}
     count = 0
     for start in range(0, len(token_ids), batch_size):
         ids, mask, _ = pad_right(token_ids[start:start + batch_size], model.tokenizer.pad_token_id or 0)
@@ -389,7 +391,7 @@ def spliced_loss(model, sae: SAE, prompts: list[str], layer: int, max_length: in
             loss = F.cross_entropy(logits[:, :-1].float().flatten(0, 1), targets.flatten(), ignore_index=-100, reduction="sum")
             totals[mode] += loss.item()
         count += (targets != -100).sum().item()
-    clean, spliced = totals["clean"] / count, totals["spliced"] / count
+    clean, spliced = totals["clean"] / count if loss_clean is None else loss_clean, totals["spliced"] / count
     return {"loss_clean": clean, "loss_spliced": spliced, "loss_increase": spliced - clean}
 
 # %% ../nbs/11_sae.ipynb #aa1d419c

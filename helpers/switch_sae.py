@@ -24,10 +24,10 @@ from tqdm.auto import tqdm
 from .core import atomic_directory, cache_dir, get_device
 
 # %% auto #0
-__all__ = ['AUTHORS_METRICS', 'SwitchSAE', 'load_balancing_loss', 'geometric_median', 'authors_lr', 'train_switch_sae',
-           'save_switch_sae', 'load_switch_sae', 'activations_digest', 'cached_switch_sae', 'reconstruction_metrics',
-           'flops_per_token', 'seconds_per_token', 'duplicate_fraction', 'inter_expert_similarity', 'authors_runs',
-           'authors_table']
+__all__ = ['FAMILIES', 'LR_RULES', 'AUTHORS_METRICS', 'SwitchSAE', 'load_balancing_loss', 'geometric_median', 'authors_lr',
+           'train_switch_sae', 'save_switch_sae', 'load_switch_sae', 'activations_digest', 'cached_switch_sae',
+           'reconstruction_metrics', 'flops_per_token', 'seconds_per_token', 'duplicate_fraction',
+           'inter_expert_similarity', 'comparison_roster', 'comparison_metrics', 'authors_runs', 'authors_table']
 
 # %% ../nbs/17_switch_sae.ipynb #fe210a72
 class SwitchSAE(nn.Module):
@@ -268,6 +268,60 @@ def inter_expert_similarity(sae: SwitchSAE, n_blocks: int | None = None) -> np.n
     best = _max_cosines(sae.W_dec, n_blocks)
     return best.reshape(n_blocks, -1, n_blocks).mean(1).cpu().numpy()
 
+# %% ../nbs/17_switch_sae.ipynb #ec21e9bf
+FAMILIES = ("topk", "flop_matched", "width_matched", "lb_sweep", "heaviside")
+LR_RULES = ("authors", "topk")
+
+def comparison_roster(d: int,  # width of the activations
+                      expansion: int,  # the TopK SAE's latents are expansion x d
+                      ks: list[int], main_k: int,
+                      flop_experts: list[int], width_experts: list[int],
+                      lb_alpha: float = 3.0, lb_alphas: list[float] = (), heaviside: bool = False,
+                      lr_rule: str = "authors",  # "authors": from each SAE's total latents; "topk": every SAE at the TopK SAE's rate
+                     ) -> list[dict]:
+    "Every SAE of a comparison: family, n_experts, n_latents, k, lb_alpha, heaviside, lr (None: the authors' rule)."
+    M = expansion * d
+    if lr_rule not in LR_RULES: raise ValueError(f"lr_rule must be one of {LR_RULES}, got {lr_rule!r}")
+    if main_k not in ks: raise ValueError(f"main_k ({main_k}) must be one of ks {list(ks)}")
+    if not (flop_experts and width_experts): raise ValueError("flop_experts and width_experts each need at least one number of experts")
+    bad = [n for n in width_experts if n < 2 or M % n]
+    if bad: raise ValueError(f"width-matched experts must be at least 2 and divide the {M} latents (expansion x d): {bad}")
+    if any(n < 2 for n in flop_experts): raise ValueError(f"FLOP-matched experts must be at least 2: {list(flop_experts)}")
+    if max(ks) > M: raise ValueError(f"k up to {max(ks)} is above the TopK SAE's {M} latents")
+    sae = lambda family, n, latents, k, alpha=lb_alpha, gate=False: {"family": family, "n_experts": n, "n_latents": latents, "k": k,
+                                                                      "lb_alpha": alpha, "heaviside": gate,
+                                                                      "lr": authors_lr(M) if lr_rule == "topk" else None}
+    roster = [sae("topk", 1, M, k) for k in ks]
+    roster += [sae("flop_matched", n, n * M, k) for n in flop_experts for k in ks]
+    roster += [sae("width_matched", n, M, k) for n in width_experts for k in ks]
+    fewest = min(width_experts)
+    roster += [sae("lb_sweep", fewest, M, main_k, alpha) for alpha in lb_alphas if alpha != lb_alpha]
+    if heaviside: roster.append(sae("heaviside", fewest, M, main_k, gate=True))
+    return roster
+
+# %% ../nbs/17_switch_sae.ipynb #994e2d50
+def _name(row) -> str: return row.family if row.family == "topk" else f"{row.family}_e{row.n_experts}"
+
+def comparison_metrics(table: pd.DataFrame,  # one row per SAE: the roster's columns and its measures
+                       main_k: int) -> dict:
+    "The run's metrics from the per-SAE table: headline numbers at `main_k`, then per SAE, then MSE changes against TopK."
+    main = table[table.k == main_k]
+    topk = main[main.family == "topk"].iloc[0]
+    flop = main[main.family == "flop_matched"].sort_values("n_experts").iloc[-1]
+    width = main[main.family == "width_matched"].sort_values("n_experts").iloc[0]
+    out = {"main_k": main_k, "experts_flop_matched": int(flop.n_experts), "experts_width_matched": int(width.n_experts)}
+    for label, row in (("topk", topk), ("switch_flop_matched", flop), ("switch_width_matched", width)):
+        out |= {f"{m}_{label}": float(row[m]) for m in ("mse", "fvu", "loss_increase", "dead_fraction", "flops_per_token")}
+        out[f"seconds_per_token_{label}"] = float(row.seconds_per_token)
+    out |= {"speedup_flop_matched": topk.seconds_per_token / flop.seconds_per_token,
+            "speedup_width_matched": topk.seconds_per_token / width.seconds_per_token,
+            "dense_slowdown_flop_matched": flop.seconds_per_token_dense / flop.seconds_per_token}
+    base = table[table.family == "topk"].set_index("k").mse
+    for row in table[table.family.isin(["topk", "flop_matched", "width_matched"])].itertuples():
+        out[f"mse_{_name(row)}_k{row.k}"] = float(row.mse)
+        if row.family != "topk": out[f"mse_change_{_name(row)}_k{row.k}"] = float(row.mse / base[row.k] - 1)
+    return out
+
 # %% ../nbs/17_switch_sae.ipynb #653a307f
 AUTHORS_METRICS = {"mse_loss": "mse", "frac_variance_explained": "fve", "frac_recovered": "frac_recovered",
                    "dead_features": "dead_features", "loss_original": "loss_original", "loss_reconstructed": "loss_reconstructed"}
@@ -297,7 +351,7 @@ def authors_runs(folder: str | Path) -> pd.DataFrame:
     if frame.empty: raise ValueError(f"no finished TopK or Switch runs in {primary}")
     base = int(frame[frame.n_experts == 1].n_latents.mode().iloc[0]) if (frame.n_experts == 1).any() else None
     frame["family"] = np.select([frame.n_experts == 1, frame.n_latents == base, frame.n_latents == frame.n_experts * (base or 0)],
-                                ["topk", "width-matched", "flop-matched"], "other")
+                                ["topk", "width_matched", "flop_matched"], "other")
     return (frame.sort_values("created").drop_duplicates(["family", "n_experts", "k"], keep="last")
                  .sort_values(["family", "n_experts", "k"]).reset_index(drop=True))
 
