@@ -17,10 +17,10 @@ import torch
 
 from common import ROOT, machine, row
 
-import bench_cache, bench_end_to_end, bench_extraction, bench_probing, bench_sae  # noqa: E401  (one per figure)
+import bench_cache, bench_end_to_end, bench_extraction, bench_probing, bench_sae, bench_switch  # noqa: E401  (one per figure)
 
 BENCHMARKS = {"extraction": bench_extraction.run, "cache": bench_cache.run, "sae": bench_sae.run,
-              "probing": bench_probing.run, "end_to_end": bench_end_to_end.run}
+              "probing": bench_probing.run, "switch": bench_switch.run, "end_to_end": bench_end_to_end.run}
 
 
 def gpu_rows() -> list[dict]:
@@ -28,7 +28,7 @@ def gpu_rows() -> list[dict]:
     if not torch.cuda.is_available():
         return [row("gpu", "extraction, SAE training and the gpu profile on a GPU", math.nan, "",
                     note="no CUDA device on this machine: not measured")]
-    return bench_sae.run("cuda") + bench_end_to_end.run(("gpu",))
+    return bench_sae.run("cuda") + bench_switch.run("cuda") + bench_end_to_end.run(("gpu",))
 
 
 def fmt(value) -> str:

@@ -200,6 +200,10 @@ METRICS = {
             f"loss_increase_switch_{family}": f"next-token loss increase with the reconstruction spliced in, main k, {who}",
             f"dead_fraction_switch_{family}": f"latents silent on the held-out set, main k, {who}",
             f"experts_{family}": f"experts of the {who.split(' (')[0]}",
+            **({"mse_change_equal_lr_flop_matched": "MSE against TopK's minus 1, main k, the most experts, trained at TopK's learning rate"}
+               if family == "flop_matched" else {}),
+            f"train_mse_ratio_{family}_half": f"training MSE over TopK's at half of the steps (running mean), {who}",
+            f"train_mse_ratio_{family}_end": f"training MSE over TopK's at the last step (running mean), {who}",
             **{f"mse_{family}_e{n}_k{k}": f"reconstruction MSE, {n} experts, k = {k}" for n in _SWITCH_EXPERTS for k in _SWITCH_KS},
             **{f"mse_change_{family}_e{n}_k{k}": f"MSE against TopK's at the same k, minus 1: {n} experts, k = {k}"
                for n in _SWITCH_EXPERTS for k in _SWITCH_KS}})

@@ -269,7 +269,7 @@ def inter_expert_similarity(sae: SwitchSAE, n_blocks: int | None = None) -> np.n
     return best.reshape(n_blocks, -1, n_blocks).mean(1).cpu().numpy()
 
 # %% ../nbs/17_switch_sae.ipynb #ec21e9bf
-FAMILIES = ("topk", "flop_matched", "width_matched", "lb_sweep", "heaviside")
+FAMILIES = ("topk", "flop_matched", "width_matched", "lb_sweep", "heaviside", "equal_lr")
 LR_RULES = ("authors", "topk")
 
 def comparison_roster(d: int,  # width of the activations
@@ -288,15 +288,17 @@ def comparison_roster(d: int,  # width of the activations
     if bad: raise ValueError(f"width-matched experts must be at least 2 and divide the {M} latents (expansion x d): {bad}")
     if any(n < 2 for n in flop_experts): raise ValueError(f"FLOP-matched experts must be at least 2: {list(flop_experts)}")
     if max(ks) > M: raise ValueError(f"k up to {max(ks)} is above the TopK SAE's {M} latents")
-    sae = lambda family, n, latents, k, alpha=lb_alpha, gate=False: {"family": family, "n_experts": n, "n_latents": latents, "k": k,
-                                                                      "lb_alpha": alpha, "heaviside": gate,
-                                                                      "lr": authors_lr(M) if lr_rule == "topk" else None}
+    def sae(family, n, latents, k, alpha=lb_alpha, gate=False, lr=authors_lr(M) if lr_rule == "topk" else None):
+        return {"family": family, "n_experts": n, "n_latents": latents, "k": k, "lb_alpha": alpha, "heaviside": gate, "lr": lr}
     roster = [sae("topk", 1, M, k) for k in ks]
     roster += [sae("flop_matched", n, n * M, k) for n in flop_experts for k in ks]
     roster += [sae("width_matched", n, M, k) for n in width_experts for k in ks]
     fewest = min(width_experts)
     roster += [sae("lb_sweep", fewest, M, main_k, alpha) for alpha in lb_alphas if alpha != lb_alpha]
     if heaviside: roster.append(sae("heaviside", fewest, M, main_k, gate=True))
+    if lr_rule == "authors":  # the FLOP-matched Switch SAE with the most experts again, at TopK's learning rate
+        most = max(flop_experts)
+        roster.append(sae("equal_lr", most, most * M, main_k, lr=authors_lr(M)))
     return roster
 
 # %% ../nbs/17_switch_sae.ipynb #994e2d50
@@ -316,6 +318,8 @@ def comparison_metrics(table: pd.DataFrame,  # one row per SAE: the roster's col
     out |= {"speedup_flop_matched": topk.seconds_per_token / flop.seconds_per_token,
             "speedup_width_matched": topk.seconds_per_token / width.seconds_per_token,
             "dense_slowdown_flop_matched": flop.seconds_per_token_dense / flop.seconds_per_token}
+    equal = main[main.family == "equal_lr"]
+    if len(equal): out["mse_change_equal_lr_flop_matched"] = float(equal.mse.iloc[0] / topk.mse - 1)
     base = table[table.family == "topk"].set_index("k").mse
     for row in table[table.family.isin(["topk", "flop_matched", "width_matched"])].itertuples():
         out[f"mse_{_name(row)}_k{row.k}"] = float(row.mse)
