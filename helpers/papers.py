@@ -200,7 +200,8 @@ METRICS = {
             f"loss_increase_switch_{family}": f"next-token loss increase with the reconstruction spliced in, main k, {who}",
             f"dead_fraction_switch_{family}": f"latents silent on the held-out set, main k, {who}",
             f"experts_{family}": f"experts of the {who.split(' (')[0]}",
-            **({"mse_change_equal_lr_flop_matched": "MSE against TopK's minus 1, main k, the most experts, trained at TopK's learning rate"}
+            **({"mse_change_equal_lr_flop_matched": "MSE against TopK's minus 1, main k, the most experts, trained at TopK's learning rate",
+                "mse_train_change_flop_matched": "MSE on training tokens against TopK's minus 1, main k, the most experts"}
                if family == "flop_matched" else {}),
             f"train_mse_ratio_{family}_half": f"training MSE over TopK's at half of the steps (running mean), {who}",
             f"train_mse_ratio_{family}_end": f"training MSE over TopK's at the last step (running mean), {who}",

@@ -318,6 +318,7 @@ def comparison_metrics(table: pd.DataFrame,  # one row per SAE: the roster's col
     out |= {"speedup_flop_matched": topk.seconds_per_token / flop.seconds_per_token,
             "speedup_width_matched": topk.seconds_per_token / width.seconds_per_token,
             "dense_slowdown_flop_matched": flop.seconds_per_token_dense / flop.seconds_per_token}
+    if "mse_train" in main: out["mse_train_change_flop_matched"] = float(flop.mse_train / topk.mse_train - 1)
     equal = main[main.family == "equal_lr"]
     if len(equal): out["mse_change_equal_lr_flop_matched"] = float(equal.mse.iloc[0] / topk.mse - 1)
     base = table[table.family == "topk"].set_index("k").mse
