@@ -171,7 +171,7 @@ def switch_plan(p: dict) -> list[tuple[str, str, float]]:
     return [(f"{p['model_name']}'s weights", "device", m.weights_gib),
             (f"activations of at most {tokens:,} tokens [{tokens:,}, {m.width}], float32", "host", _gib(tokens, m.width)),
             (f"the widest SAE ({widest:,} latents): weights, gradients and Adam's two moments, float32", "device", 4 * _gib(2, widest, m.width)),
-            (f"the authors' dense computation, timed: every latent's pre-activation for 4,096 tokens, twice", "device", 2 * _gib(4096, widest))]
+            ("the authors' dense computation, timed: every latent's pre-activation for 4,096 tokens, twice", "device", 2 * _gib(4096, widest))]
 
 NOTEBOOK_PLANS = {"helix_addition": helix_plan, "circular_features": circles_plan, "sparse_probing": probing_plan,
                   "stages_of_inference": stages_plan, "switch_sae": switch_plan}

@@ -5,7 +5,6 @@
 # %% ../nbs/17_switch_sae.ipynb #f426f574
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import math
@@ -24,7 +23,7 @@ from tqdm.auto import tqdm
 from .core import atomic_directory, cache_dir, get_device
 
 # %% auto #0
-__all__ = ['FAMILIES', 'LR_RULES', 'AUTHORS_METRICS', 'SwitchSAE', 'load_balancing_loss', 'geometric_median', 'authors_lr',
+__all__ = ['LR_RULES', 'AUTHORS_METRICS', 'SwitchSAE', 'load_balancing_loss', 'geometric_median', 'authors_lr',
            'train_switch_sae', 'save_switch_sae', 'load_switch_sae', 'activations_digest', 'cached_switch_sae',
            'reconstruction_metrics', 'flops_per_token', 'seconds_per_token', 'duplicate_fraction',
            'inter_expert_similarity', 'comparison_roster', 'comparison_metrics', 'authors_runs', 'authors_table']
@@ -269,7 +268,6 @@ def inter_expert_similarity(sae: SwitchSAE, n_blocks: int | None = None) -> np.n
     return best.reshape(n_blocks, -1, n_blocks).mean(1).cpu().numpy()
 
 # %% ../nbs/17_switch_sae.ipynb #ec21e9bf
-FAMILIES = ("topk", "flop_matched", "width_matched", "lb_sweep", "heaviside", "equal_lr")
 LR_RULES = ("authors", "topk")
 
 def comparison_roster(d: int,  # width of the activations
