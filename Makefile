@@ -12,7 +12,7 @@ MODELS := $(shell sed -n 's/^embedded_model_requirements *= *//p' settings.ini)
 LARGE_MODELS := $(shell sed -n 's/^large_model_requirements *= *//p' settings.ini)
 STAMP := $(VENV)/.installed
 
-.PHONY: tree-state tree-unchanged dry-run test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
+.PHONY: prepare tree-state tree-unchanged dry-run test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
 
 install: $(STAMP)
 
@@ -40,13 +40,19 @@ conda-extras:
 	python -m pip install --no-deps $(NODEPS) $(MODELS)
 	python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)"
 
-# Every reproduction with the cpu profile; results, executed notebooks and summary.md go to runs/cpu/.
+# Every reproduction with the cpu profile; results, executed notebooks and summary.md go to runs/cpu/. Each notebook's
+# preparation (models, activations, SAEs) runs first, with its progress in the terminal.
 reproduce: install-models
-	$(BIN)/python -m helpers.runner run --profile cpu
+	$(BIN)/python -m helpers.runner run --profile cpu --prepare
+
+# Trains, converts and caches everything the notebooks of PROFILE (default cpu) need, without running them.
+PROFILE ?= cpu
+prepare: install-models
+	$(BIN)/python -m helpers.runner prepare --profile $(PROFILE)
 
 # Every reproduction end to end in minutes; results in runs/smoke/.
 smoke: install
-	$(BIN)/python -m helpers.runner run --profile smoke
+	$(BIN)/python -m helpers.runner run --profile smoke --prepare
 
 # helpers/ is generated from nbs/: exporting must not change what is committed.
 check-export: install

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
-from tqdm.auto import tqdm
 
-from .core import atomic_write, cache_dir, count_cached, count_forward
+from .core import atomic_write, cache_dir, count_cached, count_forward, progress_bar
 from .models import (attn_output, block_input, block_output, check_layer, head_outputs, hf_module, mlp_output,
                             n_layers, neuron_activations, neuron_preactivations)
 from .tokens import pad_right, tokenize_prompts
@@ -151,7 +150,7 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
     pad_id = model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
     lengths = [len(ids) for ids in token_ids]
     out = {}  # allocated at the first batch, when each site's width is known
-    for batch in tqdm(_batches(lengths, batch_size), desc="activations", disable=not progress, leave=False):
+    for batch in progress_bar(_batches(lengths, batch_size), desc="activations", disable=not progress, leave=False):
         ids, mask, _ = pad_right([token_ids[i] for i in batch], pad_id)
         encoding = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
         index = torch.tensor([[p % lengths[i] for p in positions] for i in batch], device=device)
@@ -187,7 +186,7 @@ def collect_token_activations(model, prompts: list[str], layer: int, site: str =
     device = hf_module(model).device
     pad_id = model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
     rows = [None] * len(prompts)
-    for batch in tqdm(_batches([len(t) for t in token_ids], batch_size), desc="token activations", disable=not progress, leave=False):
+    for batch in progress_bar(_batches([len(t) for t in token_ids], batch_size), desc="token activations", disable=not progress, leave=False):
         ids, mask, _ = pad_right([token_ids[i] for i in batch], pad_id)
         count_forward(ids)
         with model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}):

@@ -10,6 +10,7 @@ import platform
 import random
 import shutil
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CACHE_ENV_VAR', 'STAND_INS_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'FORWARD_PASSES', 'project_root', 'repro_dir',
-           'runs_dir', 'project_setting', 'cache_dir', 'stand_ins_dir', 'stand_in_path', 'atomic_write',
-           'atomic_directory', 'set_seed', 'get_device', 'environment_record', 'count_forward', 'count_cached']
+__all__ = ['CACHE_ENV_VAR', 'STAND_INS_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'FORWARD_PASSES', 'PROGRESS_ENV_VAR',
+           'project_root', 'repro_dir', 'runs_dir', 'project_setting', 'cache_dir', 'stand_ins_dir', 'stand_in_path',
+           'atomic_write', 'atomic_directory', 'set_seed', 'get_device', 'environment_record', 'count_forward',
+           'count_cached', 'progress_bar']
 
 # %% ../nbs/00_core.ipynb #bb7b1b7c
 def project_root() -> Path:
@@ -187,3 +189,55 @@ def count_forward(input_ids: torch.Tensor,  # the padded batch [batch, tokens] p
 def count_cached(n_prompts: int) -> None:
     "Add prompts whose activations were read from the cache: the passes a cold cache would have run."
     FORWARD_PASSES["cached_sequences"] += int(n_prompts)
+
+# %% ../nbs/00_core.ipynb #9898aff8
+PROGRESS_ENV_VAR = "INTERP_PROGRESS_FILE"
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+class progress_bar:
+    "Iterate over `iterable` with visible progress: a tqdm bar, or progress lines for the runner (see above)."
+    def __init__(self, iterable, desc: str, total: int | None = None,
+                 disable: bool = False,  # no bar, no lines, no summary
+                 every: float = 5.0,  # seconds between two lines for the runner
+                 leave: bool = True):  # keep the bar after the loop (interactive use)
+        self.iterable, self.desc, self.disable, self.every = iterable, desc, disable, every
+        self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+        self.file = os.environ.get(PROGRESS_ENV_VAR)
+        self.postfix, self.bar = "", None
+        if not disable and not self.file:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(iterable, desc=desc, total=self.total, leave=leave)
+
+    def set_postfix(self, **values):
+        "Values shown after the counts (a loss, say)."
+        self.postfix = ", ".join(f"{k} {v}" for k, v in values.items())
+        if self.bar is not None: self.bar.set_postfix(**values)
+
+    def line(self, done: int, elapsed: float) -> str:
+        counts = f"{done}/{self.total}" if self.total else f"{done}"
+        text = f"{self.desc}: {counts}, {_duration(elapsed)} elapsed"
+        if self.total and 0 < done < self.total: text += f", ~{_duration(elapsed * (self.total - done) / done)} left"
+        return text + (f" ({self.postfix})" if self.postfix else "")
+
+    def _report(self, text: str):
+        try:
+            with open(self.file, "a") as f: f.write(text + "\n")
+        except OSError: pass  # a report that cannot be written must not stop the work
+
+    def __iter__(self):
+        if self.bar is not None: yield from self.bar; return
+        if self.disable: yield from self.iterable; return
+        start = last = time.monotonic()
+        done, reported = 0, False
+        for item in self.iterable:
+            yield item
+            done += 1
+            now = time.monotonic()
+            if now - last >= self.every: self._report(self.line(done, now - start)); last, reported = now, True
+        if not reported: return
+        summary = f"{self.desc}: {done} in {_duration(time.monotonic() - start)}" + (f" ({self.postfix})" if self.postfix else "")
+        self._report(summary + " (done)")
+        print(summary)

@@ -29,8 +29,8 @@ from .toy_models import toy_checkpoint
 __all__ = ['REGISTRY', 'LAYOUT_NAMES', 'ModelSpec', 'list_models', 'model_table', 'resolve_source', 'HubUnavailableError',
            'check_hub_access', 'file_sha256', 'find_gguf', 'find_gguf_parts', 'gguf_metadata', 'check_gguf',
            'assemble_gguf', 'embedded_checkpoint', 'Layout', 'find_layout', 'check_layout', 'layout', 'block_modules',
-           'n_layers', 'd_model', 'blocks', 'resolve_dtype', 'load_model', 'hf_module', 'complete', 'check_layer',
-           'hidden_state', 'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs',
+           'n_layers', 'd_model', 'blocks', 'resolve_dtype', 'model_checkpoint', 'load_model', 'hf_module', 'complete',
+           'check_layer', 'hidden_state', 'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs',
            'neuron_preactivations', 'neuron_projection', 'neuron_directions', 'head_directions', 'neuron_activations',
            'teacher_forced_accuracy']
 
@@ -389,6 +389,17 @@ def resolve_dtype(dtype, device: torch.device, spec: ModelSpec | None = None) ->
     raise ValueError(f"dtype must be None or one of {', '.join(_DTYPES)} (string or torch dtype), got {dtype!r}")
 
 # %% ../nbs/04_models.ipynb #ab10e01f
+def model_checkpoint(name: str | os.PathLike) -> Path | str:
+    """What `load_model` reads for `name`: a toy model's folder (trained on first use), an embedded model's converted
+    folder (converted on first use), a dry run's stand-in, a local folder, or a hub id (nothing is fetched here)."""
+    kind, source = resolve_source(name)
+    spec = source if kind == "registry" else None
+    if kind == "registry" and spec.toy: return toy_checkpoint(spec.name)
+    if stand_ins_dir() is not None:  # a dry run: the model's scaled-down stand-in, its registry entry (prompts, conventions) kept
+        return stand_in_path(spec.name if spec else f"hub/{source}") if kind != "local" else source
+    if kind == "registry": return embedded_checkpoint(spec) if spec.embedded else spec.hf_id
+    return source
+
 def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hugging Face id, or local checkpoint folder
                device: str = "auto",  # "auto", "cpu", "cuda", "cuda:N" or "mps"
                dtype=None,  # None (float32 on CPU, the registry's choice on CUDA), "float32", "bfloat16", "float16"
@@ -402,13 +413,7 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
     device = get_device(device)
     spec = source if kind == "registry" else None
     dtype = resolve_dtype(dtype, device, spec)
-    if kind == "registry" and spec.toy:
-        checkpoint = toy_checkpoint(spec.name)
-    elif stand_ins_dir() is not None:  # a dry run: the model's scaled-down stand-in, its registry entry (prompts, conventions) kept
-        checkpoint = stand_in_path(spec.name if spec else f"hub/{source}") if kind != "local" else source
-    elif kind == "registry":
-        checkpoint = embedded_checkpoint(spec) if spec.embedded else spec.hf_id
-    else: checkpoint = source
+    checkpoint = model_checkpoint(name)
     if isinstance(checkpoint, str) and not Path(checkpoint).is_dir() and check_hub_access(checkpoint, revision):
         from huggingface_hub import snapshot_download  # offline with the model in the hub cache: read that copy
         checkpoint = snapshot_download(checkpoint, revision=revision, local_files_only=True)

@@ -11,8 +11,12 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,13 +25,14 @@ import yaml
 from fastcore.imports import IN_NOTEBOOK
 from tqdm.auto import tqdm
 
-from .core import STAND_INS_ENV_VAR, atomic_write, project_setting, repro_dir, runs_dir
+from .core import PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir, project_setting, repro_dir, runs_dir
 from .results import format_value, results_markdown, validate_results
 
 # %% auto #0
-__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'Parameter', 'parameters_cell', 'read_parameters',
-           'type_ok', 'load_profile', 'parse_overrides', 'Job', 'discover', 'plan', 'Outcome', 'results_path',
-           'finished', 'execute', 'summarize', 'write_summary', 'run', 'describe', 'command_line', 'main']
+__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'Parameter', 'parameters_cell',
+           'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job', 'discover', 'plan', 'Outcome',
+           'results_path', 'finished', 'execute', 'relay_progress', 'preparation_notebook', 'prepare', 'cache_sizes',
+           'summarize', 'write_summary', 'run', 'describe', 'command_line', 'main']
 
 # %% ../nbs/23_runner.ipynb #b952757b
 KERNEL_NAME = project_setting("jupyter_kernel")  # registered inside the venv by `make install`
@@ -193,9 +198,10 @@ def execute(job: Job, out: Path, profile: str, log_output: bool = False, progres
     executed.parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
     try:
-        pm.execute_notebook(job.path, executed, parameters={**job.params, "results_dir": str(folder.resolve())},
-                            kernel_name=kernel, cwd=job.path.parent, progress_bar=progress,
-                            log_output=log_output, request_save_on_cell_execute=True)
+        with relay_progress(job.name):
+            pm.execute_notebook(job.path, executed, parameters={**job.params, "results_dir": str(folder.resolve())},
+                                kernel_name=kernel, cwd=job.path.parent, progress_bar=progress,
+                                log_output=log_output, request_save_on_cell_execute=True)
         data = validate_results(json.loads(results.read_text()))
         data["params_hash"] = job.params_hash
         if job.params.get("dry_run"): data["dry_run"] = True  # stand-in models with random weights: the numbers mean nothing
@@ -206,6 +212,72 @@ def execute(job: Job, out: Path, profile: str, log_output: bool = False, progres
         return Outcome(job.name, "failed", time.time() - start, "the notebook finished without writing results.json")
     except Exception as e:
         return Outcome(job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300])
+
+# %% ../nbs/23_runner.ipynb #6c05df95
+@contextmanager
+def relay_progress(name: str,  # the notebook, printed before each line
+                   every: float = 1.0):  # seconds between two reads of the file
+    "While the block runs, print the progress lines that a kernel started inside it writes (see `core.progress_bar`)."
+    folder = Path(tempfile.mkdtemp(prefix="interp-progress-"))
+    path, previous = folder / "progress.log", os.environ.get(PROGRESS_ENV_VAR)
+    os.environ[PROGRESS_ENV_VAR] = str(path)
+    stop, offset = threading.Event(), 0
+    def pump():
+        nonlocal offset
+        try: text = path.read_text()
+        except FileNotFoundError: return
+        complete = text[offset:text.rfind("\n") + 1]  # whole lines only
+        offset += len(complete)
+        for line in complete.splitlines(): tqdm.write(f"  {name} | {line}", file=sys.stderr)
+    def loop():
+        while not stop.wait(every): pump()
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try: yield path
+    finally:
+        stop.set(); thread.join(); pump()
+        if previous is None: os.environ.pop(PROGRESS_ENV_VAR, None)
+        else: os.environ[PROGRESS_ENV_VAR] = previous
+        shutil.rmtree(folder, ignore_errors=True)
+
+# %% ../nbs/23_runner.ipynb #54936aae
+PREPARE_TAG = "prepare"
+
+def _tags(cell) -> set: return set(cell.get("metadata", {}).get("tags", []))
+
+def preparation_notebook(path: Path) -> nbformat.NotebookNode | None:
+    "The notebook cut to its parameters cell and its cells tagged `prepare`; None when it has none."
+    nb = nbformat.read(path, as_version=4)
+    if not any(PREPARE_TAG in _tags(c) for c in nb.cells): return None
+    nb.cells = [c for c in nb.cells if c.cell_type == "code" and _tags(c) & {"parameters", PREPARE_TAG}]
+    return nb
+
+def prepare(job: Job, out: Path, profile: str, progress: bool = True, kernel: str = KERNEL_NAME) -> Outcome:
+    "Execute a job's preparation cells with its parameters."
+    import papermill as pm
+    nb = preparation_notebook(job.path)
+    if nb is None: return Outcome(job.name, "skipped")
+    executed = Path(out) / profile / "prepare" / f"{job.name}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(out) / profile / job.name
+    start = time.time()
+    try:
+        with relay_progress(job.name):
+            pm.execute_notebook(nb, executed, parameters={**job.params, "results_dir": str(folder.resolve())},
+                                kernel_name=kernel, cwd=job.path.parent, progress_bar=progress)
+        return Outcome(job.name, "ok", time.time() - start)
+    except Exception as e:
+        return Outcome(job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300])
+
+def cache_sizes() -> dict[str, int]:
+    "Bytes held by each folder of the cache directory."
+    return {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+            for p in sorted(cache_dir().iterdir()) if p.is_dir()}
+
+def _cache_line() -> str:
+    sizes = cache_sizes()
+    parts = ", ".join(f"{name} {size / 2**20:.0f} MiB" for name, size in sizes.items())
+    return f"cache {cache_dir()}: {sum(sizes.values()) / 2**20:.0f} MiB ({parts or 'empty'})"
 
 # %% ../nbs/23_runner.ipynb #fac990d6
 def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = None) -> str:
@@ -273,6 +345,8 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
         resume: bool = False, log_output: bool = False, notebooks_dir: Path | None = None,
         profiles_dir: Path | None = None, progress: bool = True, kernel: str = KERNEL_NAME,
         dry_run: bool = False,  # stand-ins of the profile's models on the CPU, sizes capped; results in `<out>/<profile>-dry`
+        prepare_first: bool = False,  # run every notebook's preparation cells before executing any notebook
+        notebooks: bool = True,  # execute the notebooks (False with prepare_first: prepare only)
        ) -> int:
     "Execute notebooks under a profile; return the exit status (0 when all succeeded)."
     notebooks_dir = Path(notebooks_dir or repro_dir())
@@ -287,10 +361,24 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
         _print_memory_plan(plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir) if dry_run else jobs)
     if dry_run: _dry_run_setup(jobs)
     profile = f"{profile}-dry" if dry_run else profile  # the results folder
-    outcomes = {}
+    outcomes, unprepared = {}, {}
+    todo = [job for job in jobs if not (resume and finished(job, out, profile))]
+    if prepare_first:
+        started = time.time()
+        for job in tqdm(todo, desc=f"preparing ({profile})", disable=not progress):
+            outcome = prepare(job, out, profile, progress, kernel)
+            if outcome.status == "failed": unprepared[job.name] = outcome
+            print(f"preparation of {job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}", file=sys.stderr)
+        print(f"preparation: {time.time() - started:.0f} s; {_cache_line()}", file=sys.stderr)
+    if not notebooks:
+        if dry_run: os.environ.pop(STAND_INS_ENV_VAR, None)
+        return int(bool(unprepared))
     for job in tqdm(jobs, desc=f"notebooks ({profile})", disable=not progress):
-        if resume and finished(job, out, profile):
+        if job not in todo:
             outcomes[job.name] = Outcome(job.name, "skipped")
+            continue
+        if job.name in unprepared:
+            outcomes[job.name] = Outcome(job.name, "failed", 0.0, f"its preparation failed: {unprepared[job.name].error}")
             continue
         outcomes[job.name] = outcome = execute(job, out, profile, log_output, progress, kernel)
         print(f"{job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}", file=sys.stderr)
@@ -335,8 +423,12 @@ def command_line() -> argparse.ArgumentParser:
     r.add_argument("--log-output", action="store_true", help="stream the notebooks' cell output")
     r.add_argument("--dry-run", action="store_true", help="run on CPU against scaled-down stand-ins of the profile's models, sizes "
                    "capped; results in OUT/PROFILE-dry, marked as a dry run")
+    r.add_argument("--prepare", action="store_true", help="first run every notebook's preparation cells (models, caches, SAEs)")
     r.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
     r.add_argument("--profiles-dir", default=None, help=argparse.SUPPRESS)
+    pr = sub.add_parser("prepare", help="train, convert and cache what the notebooks need, without running them")
+    for action in r._actions:
+        if action.dest not in ("help", "resume", "log_output", "prepare"): pr._add_action(action)
     l = sub.add_parser("list", help="notebooks and their parameters")
     l.add_argument("--profile", default=None)
     l.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
@@ -350,9 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     "Command-line entry point (`python -m helpers.runner`)."
     args = command_line().parse_args(argv)
     try:
-        if args.command == "run":
-            return run(args.names, args.profile, args.params, args.out, args.resume, args.log_output,
-                       args.notebooks_dir, args.profiles_dir, kernel=args.kernel, dry_run=args.dry_run)
+        if args.command in ("run", "prepare"):
+            preparing_only = args.command == "prepare"
+            return run(args.names, args.profile, args.params, args.out, getattr(args, "resume", False), getattr(args, "log_output", False),
+                       args.notebooks_dir, args.profiles_dir, kernel=args.kernel, dry_run=args.dry_run,
+                       prepare_first=preparing_only or args.prepare, notebooks=not preparing_only)
         if args.command == "list":
             print(describe(args.notebooks_dir, args.profile, args.profiles_dir)); return 0
         print(write_summary(Path(args.out or runs_dir()), args.profile).read_text()); return 0

@@ -19,11 +19,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from scipy import sparse
-from tqdm.auto import tqdm
 
 from .activations import collect_token_activations
 from .tokens import pad_right, tokenize_prompts
-from .core import atomic_write, cache_dir, count_forward, get_device, stand_in_path, stand_ins_dir
+from .core import atomic_write, cache_dir, count_forward, get_device, progress_bar, stand_in_path, stand_ins_dir
 from .models import block_output, check_layer, hf_module, load_model
 from .probing_data import list_datasets, load_dataset
 
@@ -163,7 +162,7 @@ def train_sae(acts,  # float tensor [n, d], or an iterator of [batch, d] tensors
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
     since_fired = torch.zeros(n_latents, dtype=torch.long, device=device)
     batch = first
-    for step in tqdm(range(steps), desc=f"training {kind} SAE", disable=not progress):
+    for step in progress_bar(range(steps), desc=f"training {kind} SAE", disable=not progress):
         x = batch.float().to(device)
         pre = sae.pre_activations(x)
         z = sae.activate(pre)

@@ -8,9 +8,8 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
-from .core import count_forward
+from .core import count_forward, progress_bar
 from .models import _get, block_input, block_modules, block_output, hf_module, n_layers, neuron_directions
 from .tokens import pad_right, tokenize_prompts
 
@@ -81,7 +80,7 @@ def intervention_sweep(model, texts: list[str], max_tokens: int = 128, batch_siz
     n, correct, loss_sum = 0, 0, 0.0
     batches = text_batches(model, texts, max_tokens, batch_size)
     device = hf_module(model).device  # the measures are taken there: a batch's logits are large
-    for ids, mask in tqdm(batches, desc="interventions", disable=not progress, leave=False):
+    for ids, mask in progress_bar(batches, desc="interventions", disable=not progress, leave=False):
         valid = (mask[:, 1:] * mask[:, :-1]).bool().to(device)  # position p predicts token p + 1
         target = ids[:, 1:].to(device)[valid]
         logp = intervened_logits(model, ids, mask)[:, :-1][valid].log_softmax(-1)

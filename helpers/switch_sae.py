@@ -18,9 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
-from tqdm.auto import tqdm
 
-from .core import atomic_directory, cache_dir, get_device
+from .core import atomic_directory, cache_dir, get_device, progress_bar
 
 # %% auto #0
 __all__ = ['LR_RULES', 'AUTHORS_METRICS', 'SwitchSAE', 'load_balancing_loss', 'geometric_median', 'authors_lr',
@@ -143,7 +142,7 @@ def train_switch_sae(acts: torch.Tensor,  # training activations [n, d]
     decay_start = int(0.8 * steps)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0 if s < decay_start else (steps - s) / (steps - decay_start))
     log = {"mse": [], "lb": []}
-    for _ in tqdm(range(steps), desc=f"Switch SAE, {n_experts} expert(s), {n_latents} latents, k = {k}", disable=not progress, leave=False):
+    for _ in progress_bar(range(steps), desc=f"Switch SAE, {n_experts} expert(s), {n_latents} latents, k = {k}", disable=not progress, leave=False):
         sae.normalize_decoder()
         x_hat, codes = sae(x)
         mse = ((x - x_hat) ** 2).sum(-1).mean()

@@ -17,10 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-from tqdm.auto import tqdm
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from .core import atomic_directory, cache_dir, get_device, set_seed
+from .core import atomic_directory, cache_dir, get_device, progress_bar, set_seed
 from .tasks import (CALENDAR, DAYS, HELIX_TASKS, MONTH_PROMPT, MONTHS, NUMBER_WORDS, WEEKDAY_PROMPT,
                            addition_problems, addition_prompt, calendar_problems, calendar_prompt, helix_task_items)
 from .tokens import pad_right
@@ -283,7 +282,7 @@ def _train(recipe, device, progress, log_every):
     generator = torch.Generator().manual_seed(recipe.seed)
     embed = module.get_input_embeddings()
     log, start = {"steps": []}, time.time()
-    bar = tqdm(range(recipe.steps), desc=f"training toy-{recipe.task} ({recipe.data}, seed {recipe.seed})", disable=not progress)
+    bar = progress_bar(range(recipe.steps), desc=f"training toy-{recipe.task} ({recipe.data}, seed {recipe.seed})", disable=not progress)
     for step in bar:
         rows, answers = data.batch(rng, recipe.batch_size)
         ids, mask, last = pad_right(rows)

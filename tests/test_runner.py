@@ -126,3 +126,31 @@ def test_list_shows_parameters_with_defaults(project):
                            "--profile", "smoke"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0
     assert "n = 3  [smoke: 4]  # how many numbers" in done.stdout
+
+
+PREPARES = """\
+from pathlib import Path
+from helpers.core import progress_bar
+for _ in progress_bar(range(2), "building the cache", every=0.0): pass
+Path(results_dir).parent.joinpath(f"prepared-{n}").write_text("ready")
+"""
+
+
+def test_prepare_runs_only_the_tagged_cells_and_relays_their_progress(project):
+    nbs, out = project
+    nb = nbformat.read(nbs / "adds.ipynb", as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(PREPARES, metadata={"tags": ["prepare"]}))
+    nbformat.write(nb, nbs / "adds.ipynb")
+    done = subprocess.run([sys.executable, "-m", "helpers.runner", "prepare", "adds", "--notebooks-dir", str(nbs),
+                           "--profiles-dir", str(nbs / "profiles"), "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert (out / "smoke" / "prepared-4").read_text() == "ready"  # the profile's n = 4 reached the preparation
+    assert not (out / "smoke" / "adds" / "results.json").exists()  # the untagged cells did not run
+    assert "adds | building the cache: 2 in 0m00s (done)" in done.stderr
+    assert "preparation of adds: ok" in done.stderr
+    executed = nbformat.read(out / "smoke" / "prepare" / "adds.ipynb", as_version=4)
+    assert [o.text for c in executed.cells for o in c.get("outputs", []) if o.output_type == "stream"] == ["building the cache: 2 in 0m00s\n"]
+
+    done = runner(nbs, out, "adds", "breaks", "--prepare")  # preparation first, then every notebook; breaks has nothing to prepare
+    assert done.returncode == 1 and "preparation of breaks: skipped" in done.stderr
+    assert json.loads((out / "smoke" / "adds" / "results.json").read_text())["metrics"]["total"] == 6
