@@ -11,6 +11,9 @@ NODEPS := $(shell sed -n 's/^nodeps_requirements *= *//p' settings.ini)
 MODELS := $(shell sed -n 's/^embedded_model_requirements *= *//p' settings.ini)
 LARGE_MODELS := $(shell sed -n 's/^large_model_requirements *= *//p' settings.ini)
 STAMP := $(VENV)/.installed
+# OpenMP threads that sleep while they wait instead of spinning, for every command here and the kernels they start:
+# beside another busy process, spinning threads steal the cores from each other (helpers/__init__.py sets the same).
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: prepare tree-state tree-unchanged dry-run test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
 
@@ -23,7 +26,7 @@ $(STAMP): settings.ini setup.py
 	$(BIN)/python -m pip install --quiet "$$(sed -n 's/^requirements *= *//p' settings.ini | tr ' ' '\n' | grep '^torch==')"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m pip install --quiet --no-deps $(NODEPS)
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)" --env OMP_WAIT_POLICY PASSIVE >/dev/null
 	@touch $(STAMP)
 	@echo "installed into $(VENV); Jupyter kernel: $(KERNEL)"
 
@@ -38,7 +41,7 @@ install-large-models: install
 # For a conda environment made from environment.yml: the --no-deps packages and the kernel.
 conda-extras:
 	python -m pip install --no-deps $(NODEPS) $(MODELS)
-	python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)"
+	python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)" --env OMP_WAIT_POLICY PASSIVE
 
 # Every reproduction with the cpu profile; results, executed notebooks and summary.md go to runs/cpu/. Each notebook's
 # preparation (models, activations, SAEs) runs first, with its progress in the terminal.
@@ -93,9 +96,11 @@ dry-run: install
 	$(BIN)/python -m helpers.runner run --profile gpu --dry-run
 	$(BIN)/python -m pytest -q --confcutdir tests/after_dry_run tests/after_dry_run
 
-# Every benchmark (extraction, cache, SAE training, probing, end to end, GPU when present): a table, and
-# benchmarks/results/<machine>-<date>.json. BENCH_ARGS=--update-readme also writes the table into the README.
-bench: install
+# Every benchmark (extraction, SAE training, probing, Switch SAEs, patching, a busy machine, and what a first run costs:
+# make reproduce from an empty cache, its re-runs, make test in a fresh clone; GPU when present): a table, and
+# benchmarks/results/<machine>-<date>.json, in about two and a half hours on 2 cores.
+# BENCH_ARGS=--update-readme also writes the table into the README; BENCH_ARGS="--only sae load" runs a few.
+bench: install-models
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # The documentation site in _site/: helper notebooks executed, reproductions from runs/$(DOCS_PROFILE)/

@@ -1,7 +1,10 @@
 """Run every benchmark, write `benchmarks/results/<machine>-<date>.json`, print the table (and with `--update-readme`
 put it in the README's Performance section).
 
-    python benchmarks/run_all.py [--only extraction sae ...] [--from-runs DIR] [--update-readme]
+    python benchmarks/run_all.py [--only extraction sae ...] [--update-readme]
+
+`first_run` (a fresh-cache `make reproduce`, its re-runs, and `make test` in a fresh clone) takes about two hours on
+2 cores; `--only` leaves it out.
 """
 from __future__ import annotations
 
@@ -17,18 +20,19 @@ import torch
 
 from common import ROOT, machine, row
 
-import bench_cache, bench_end_to_end, bench_extraction, bench_probing, bench_sae, bench_switch  # noqa: E401  (one per figure)
+import bench_extraction, bench_first_run, bench_load, bench_patching, bench_probing, bench_sae, bench_switch  # noqa: E401  (one per figure)
 
-BENCHMARKS = {"extraction": bench_extraction.run, "cache": bench_cache.run, "sae": bench_sae.run,
-              "probing": bench_probing.run, "switch": bench_switch.run, "end_to_end": bench_end_to_end.run}
+BENCHMARKS = {"extraction": bench_extraction.run, "sae": bench_sae.run, "probing": bench_probing.run,
+              "switch": bench_switch.run, "patching": bench_patching.run, "busy_machine": bench_load.run,
+              "first_run": bench_first_run.run}
 
 
 def gpu_rows() -> list[dict]:
-    "Figure 6: the extraction and SAE figures again on the GPU (the gpu profile end to end is `make reproduce`-like)."
+    "The SAE and Switch SAE figures again on the GPU, and the gpu profile from a fresh cache."
     if not torch.cuda.is_available():
         return [row("gpu", "extraction, SAE training and the gpu profile on a GPU", math.nan, "",
                     note="no CUDA device on this machine: not measured")]
-    return bench_sae.run("cuda") + bench_switch.run("cuda") + bench_end_to_end.run(("gpu",))
+    return bench_sae.run("cuda") + bench_switch.run("cuda") + bench_first_run.reproduce_rows("gpu")
 
 
 def fmt(value) -> str:
@@ -55,8 +59,6 @@ def update_readme(text: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=[*BENCHMARKS, "gpu"], help="run only these benchmarks")
-    parser.add_argument("--from-runs", default=None,
-                        help="end to end: run smoke here, read the cpu profile's durations recorded in this runner folder")
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args(argv)
     info, rows, failed = machine(), [], []
@@ -64,9 +66,6 @@ def main(argv=None) -> int:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         try:
             if name == "gpu": rows += gpu_rows()
-            elif name == "end_to_end" and args.from_runs:  # smoke run here, cpu as recorded
-                from pathlib import Path
-                rows += bench_end_to_end.run(("smoke",)) + bench_end_to_end.run(("cpu",), from_runs=Path(args.from_runs))
             else: rows += BENCHMARKS[name]()
         except Exception:
             failed.append(name)

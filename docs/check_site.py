@@ -1,10 +1,11 @@
-"""Check the built site in headless Chromium: every page has a title, its images load, its internal links resolve,
-and its console shows no error. Screenshots of the pages checked go to `_build/site-check/`.
+"""Check the built site in headless Chromium, offline: every page has a title, its images load, its internal links
+resolve, its console shows no error, and its math is typeset (the check waits for MathJax to finish, then fails on
+any formula left as raw LaTeX). Screenshots of the pages go to `_build/site-check/`.
 
-    python docs/check_site.py [--site _site] [--all]
+    python docs/check_site.py [--site _site] [--pages index.html ...]
 
-The home page and every reproduction page are opened (every page with `--all`); internal links of those pages are
-fetched from the same loopback server. Exit status 1 lists every problem found.
+Every page of the site is opened; internal links are fetched from the same loopback server. Exit status 1 lists
+every problem found.
 """
 from __future__ import annotations
 
@@ -57,9 +58,21 @@ def browser(chromium: str, driver: str):
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(driver), options=options)
+    driver = webdriver.Chrome(service=Service(driver), options=options)
+    driver.set_script_timeout(60)  # typesetting a long page on a busy machine
+    return driver
 
 
+# MathJax 2 runs its queue in order: a callback queued now runs once the page's typesetting is done.
+TYPESET = """const done = arguments[arguments.length - 1];
+if (!window.MathJax || !window.MathJax.Hub) { done(document.querySelector('.math') ? 'MathJax did not load' : ''); return; }
+MathJax.Hub.Queue(() => done(''));"""
+# Text outside code that still reads as LaTeX: a delimiter, or a math element whose visible text has a backslash.
+RAW_LATEX = r"""const body = document.body.cloneNode(true);
+body.querySelectorAll('pre, code, script, style, .highlight').forEach(e => e.remove());
+const raw = (body.innerText.match(/\\\(|\\\[|\$\$|\\begin\{/g) || []).length;
+const left = Array.from(document.querySelectorAll('.math')).filter(e => /\\[a-zA-Z]/.test(e.innerText));
+return left.map(e => e.innerText.slice(0, 60)).concat(raw && !left.length ? [raw + ' LaTeX delimiter(s) in the text'] : []);"""
 BROKEN_IMAGES = "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src);"
 LINKS = "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href);"
 
@@ -77,6 +90,9 @@ def check_page(driver, base: str, page: str, shots: Path, checked_links: dict) -
     driver.get(url)  # returns once the load event has fired
     problems = []
     if not driver.title.strip(): problems.append("no title")
+    missing = driver.execute_async_script(TYPESET)
+    if missing: problems.append(missing)
+    problems += [f"math left as raw LaTeX: {text!r}" for text in driver.execute_script(RAW_LATEX)]
     problems += [f"image did not load: {src}" for src in driver.execute_script(BROKEN_IMAGES)]
     if page.startswith(("reproductions/", "index")) and not driver.execute_script("return document.images.length"):
         problems.append("no figure on the page")
@@ -92,16 +108,16 @@ def check_page(driver, base: str, page: str, shots: Path, checked_links: dict) -
     return [f"{page}: {p}" for p in problems]
 
 
-def pages_to_check(site: Path, every: bool) -> list[str]:
-    if every: return sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if "_static" not in p.parts)
-    return ["index.html"] + sorted(str(p.relative_to(site)) for p in (site / "reproductions").glob("*.html"))
+def pages_to_check(site: Path) -> list[str]:
+    "Every page of the site (search and index pages included), not the static files."
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if not {"_static", "_sources"} & set(p.parts))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--site", default=str(ROOT / "_site"))
     parser.add_argument("--shots", default=str(ROOT / "_build" / "site-check"))
-    parser.add_argument("--all", action="store_true", help="check every page, not only home and reproductions")
+    parser.add_argument("--pages", nargs="*", default=None, help="check only these pages (paths inside the site)")
     parser.add_argument("--which", action="store_true", help="only say which browser and driver would be used")
     args = parser.parse_args(argv)
     chromium, driver_path = find(CHROMIUM), find(DRIVER, "CHROMEWEBDRIVER")
@@ -118,7 +134,7 @@ def main(argv=None) -> int:
         return 1
     server, base = serve(site)
     driver = browser(chromium, driver_path)
-    problems, links, pages = [], {}, pages_to_check(site, args.all)
+    problems, links, pages = [], {}, args.pages or pages_to_check(site)
     try:
         for page in pages: problems += check_page(driver, base, page, Path(args.shots), links)
     finally:

@@ -1,5 +1,6 @@
 """Shared fixtures: tiny randomly initialised checkpoints of every architecture the papers use, and of layouts that no
 table of the project names (Phi-3 with its fused gate and up projection, Qwen3, GPT-Neo, Falcon), saved like hub models."""
+import helpers  # noqa: F401  (first: it sets the OpenMP wait policy and BLAS threads before torch loads)
 import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers

@@ -1,0 +1,89 @@
+"""What a user waits for, each on a fresh cache directory (`INTERP_CACHE_DIR`) made here: `make reproduce`'s command
+from an empty cache (preparation and notebooks timed apart), the same command again with `--resume`, one notebook
+re-run on the warm cache with one changed parameter that no cache depends on, and `make test` in a fresh clone (its
+own virtual environment, installed first and timed apart) with a cold cache. Targets on 2 cores: 35 minutes, 2
+minutes for the changed parameter, 25 minutes for `make test`."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, row
+
+TARGETS_MIN = {"reproduce": 35, "changed": 2, "test": 25}
+# switch_sae's timing_tokens sets how many tokens the wall-clock measure runs: no cached model, activation or SAE
+# depends on it, so the re-run finds every cache warm and redoes only the notebook's own analysis.
+CHANGED = ("switch_sae", "timing_tokens=2048")
+
+
+def _timed(cmd: list[str], cache: Path, cwd: Path = ROOT) -> tuple[float, subprocess.CompletedProcess]:
+    env = {**os.environ, "INTERP_CACHE_DIR": str(cache)}
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    return time.perf_counter() - start, done
+
+
+def _runner(args: list[str], cache: Path, out: Path):
+    return _timed([sys.executable, "-m", "helpers.runner", *args, "--out", str(out)], cache)
+
+
+def _size_mib(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2 ** 20
+
+
+def _status(done: subprocess.CompletedProcess) -> str:
+    return "" if done.returncode == 0 else f"; failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}"
+
+
+def reproduce_rows(profile: str = "cpu") -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cache, out = Path(tmp) / "cache", Path(tmp) / "runs"
+        total, done = _runner(["run", "--profile", profile, "--prepare"], cache, out)
+        found = re.search(r"^preparation: (\d+) s", done.stderr, re.M)
+        prepared = float(found.group(1)) if found else float("nan")
+        limit = TARGETS_MIN["reproduce"] if profile == "cpu" else None
+        rows += [row("first run", f"{profile}: fresh cache, preparation and notebooks", total, "s",
+                     f"<= {limit} min" if limit else "", total <= limit * 60 if limit else None, note=_status(done).lstrip("; ")),
+                 row("first run", f"{profile}: of which preparation", prepared, "s",
+                     note=f"cache afterwards: {_size_mib(cache):,.0f} MiB"),
+                 row("first run", f"{profile}: of which notebooks", total - prepared, "s")]
+        again, done = _runner(["run", "--profile", profile, "--prepare", "--resume"], cache, out)
+        rows.append(row("first run", f"{profile}: the same again with --resume", again, "s", note=_status(done).lstrip("; ")))
+        name, change = CHANGED
+        changed, done = _runner(["run", name, "--profile", profile, "-p", change], cache, out)
+        limit = TARGETS_MIN["changed"]
+        rows.append(row("first run", f"{profile}: {name} again with {change}", changed, "s", f"<= {limit} min",
+                        changed <= limit * 60, note="warm caches" + _status(done)))
+    return rows
+
+
+def test_rows() -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        clone, cache = Path(tmp) / "project", Path(tmp) / "cache"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        shared = ROOT.parent / "shared"
+        if shared.exists(): (Path(tmp) / "shared").symlink_to(shared)  # the fixtures, where a checkout finds them
+        installed, done = _timed(["make", "install"], cache, clone)
+        rows = [row("first run", "make install in a fresh clone", installed, "s", note=_status(done).lstrip("; "))]
+        tested, done = _timed(["make", "test"], cache, clone)
+        limit = TARGETS_MIN["test"]
+        rows.append(row("first run", "make test, fresh clone, cold cache", tested, "s", f"<= {limit} min", tested <= limit * 60,
+                        note=f"HEAD {subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=clone, capture_output=True, text=True).stdout.strip()}"
+                        + _status(done)))
+        shutil.rmtree(clone, ignore_errors=True)
+    return rows
+
+
+def run(profile: str = "cpu", with_test: bool = True) -> list[dict]:
+    return reproduce_rows(profile) + (test_rows() if with_test else [])
+
+
+if __name__ == "__main__":
+    for r in run(*sys.argv[1:2]): print(r)

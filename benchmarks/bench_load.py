@@ -1,0 +1,71 @@
+"""A busy machine: the smoke profile's SAE training and one smoke notebook, each alone and then beside one CPU-bound
+PyTorch process (a float32 matmul loop with torch's default threads and OpenMP settings), every run in its own process
+as a user would start it. Target: at most 2.5 times slower beside it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, row
+
+TARGET = 2.5
+BUSY = "import torch\na = torch.randn(512, 512)\nwhile True: a = (a @ a).tanh()"
+# The smoke profile's SAE recipe (helpers.sae.reproduction_sae): TopK, 2,048 latents, k = 32, batches of 512; on random
+# vectors of SmolLM2's width, since the time does not depend on their content.
+SAE = """import time, torch
+from helpers.sae import train_sae
+acts = torch.randn(20_000, 576)
+start = time.perf_counter()
+train_sae(acts, n_latents=2048, k=32, steps=150, batch_size=512, progress=False)
+print(time.perf_counter() - start)"""
+NOTEBOOK = "sparse_probing"
+
+
+def _busy() -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}  # a process of its own kind
+    return subprocess.Popen([sys.executable, "-c", BUSY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _sae_seconds() -> float:
+    done = subprocess.run([sys.executable, "-c", SAE], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(done.stdout.split()[-1])
+
+
+def _notebook_seconds(cache: Path, out: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "helpers.runner", "run", NOTEBOOK, "--profile", "smoke", "--out", str(out)],
+                   cwd=ROOT, env={**os.environ, "INTERP_CACHE_DIR": str(cache)}, capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+def beside_busy(measure):
+    "(alone, beside a busy process) seconds of `measure()`."
+    alone = measure()
+    busy = _busy()
+    try:
+        time.sleep(2)
+        loaded = measure()
+    finally: busy.kill(); busy.wait()
+    return alone, loaded
+
+
+def run() -> list[dict]:
+    rows = []
+    alone, loaded = beside_busy(_sae_seconds)
+    rows.append(row("busy machine", "SAE training: beside a busy process / alone", loaded / alone, "x", f"<= {TARGET}",
+                    loaded / alone <= TARGET, note=f"{alone:.1f} s -> {loaded:.1f} s, 150 steps of 512"))
+    with tempfile.TemporaryDirectory() as tmp:
+        cache, out = Path(tmp) / "cache", Path(tmp) / "runs"
+        _notebook_seconds(cache, out)  # fills the cache: both timed runs start warm
+        alone, loaded = beside_busy(lambda: _notebook_seconds(cache, out))
+    rows.append(row("busy machine", f"smoke {NOTEBOOK}: beside a busy process / alone", loaded / alone, "x", f"<= {TARGET}",
+                    loaded / alone <= TARGET, note=f"{alone:.0f} s -> {loaded:.0f} s, warm cache"))
+    return rows
+
+
+if __name__ == "__main__":
+    for r in run(): print(r)
