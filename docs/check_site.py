@@ -63,10 +63,11 @@ def browser(chromium: str, driver: str):
     return driver
 
 
-# MathJax 2 runs its queue in order: a callback queued now runs once the page's typesetting is done.
+# Resolves once MathJax (3) has typeset the page; a page with math and no MathJax fails.
 TYPESET = """const done = arguments[arguments.length - 1];
-if (!window.MathJax || !window.MathJax.Hub) { done(document.querySelector('.math') ? 'MathJax did not load' : ''); return; }
-MathJax.Hub.Queue(() => done(''));"""
+const math = document.querySelector('.math');
+if (!window.MathJax || !window.MathJax.startup) { done(math ? 'MathJax did not load' : ''); return; }
+MathJax.startup.promise.then(() => done(''), e => done('MathJax failed: ' + e));"""
 # Text outside code that still reads as LaTeX: a delimiter, or a math element whose visible text has a backslash.
 RAW_LATEX = r"""const body = document.body.cloneNode(true);
 body.querySelectorAll('pre, code, script, style, .highlight').forEach(e => e.remove());
@@ -90,8 +91,10 @@ def check_page(driver, base: str, page: str, shots: Path, checked_links: dict) -
     driver.get(url)  # returns once the load event has fired
     problems = []
     if not driver.title.strip(): problems.append("no title")
-    missing = driver.execute_async_script(TYPESET)
-    if missing: problems.append(missing)
+    from selenium.common.exceptions import TimeoutException
+    try: failed = driver.execute_async_script(TYPESET)
+    except TimeoutException: failed = "MathJax did not finish typesetting in 60 s"
+    if failed: problems.append(failed)
     problems += [f"math left as raw LaTeX: {text!r}" for text in driver.execute_script(RAW_LATEX)]
     problems += [f"image did not load: {src}" for src in driver.execute_script(BROKEN_IMAGES)]
     if page.startswith(("reproductions/", "index")) and not driver.execute_script("return document.images.length"):

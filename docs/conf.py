@@ -23,13 +23,11 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 
-# MathJax from a local copy (the site is built and read offline): MathJax 2 with its STIX web fonts,
-# from the `jupyter-server-mathjax` package.
-import jupyter_server_mathjax  # noqa: E402
+# MathJax 3 from a local copy, so that the site's math renders offline: the `sphinx-mathjax-offline` package ships it
+# (its folder has a hyphen in its name, so it is found through the package's metadata, not imported). myst-nb's default
+# configuration (math in elements of class `math`, the rest of the page ignored) is MathJax 3's.
+from importlib.metadata import distribution  # noqa: E402
 
-_mathjax = Path(jupyter_server_mathjax.__file__).parent / "static"
+_mathjax = Path(distribution("sphinx-mathjax-offline").locate_file("sphinx-mathjax-offline/static/mathjax"))
 shutil.copytree(_mathjax, Path(__file__).parent / "_static" / "mathjax", dirs_exist_ok=True)
-mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
-mathjax2_config = {"tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True},
-                   "HTML-CSS": {"availableFonts": [], "webFont": "STIX-Web", "imageFont": None},
-                   "showMathMenu": False, "messageStyle": "none"}
+mathjax_path = "mathjax/tex-chtml.js"

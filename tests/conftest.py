@@ -1,6 +1,7 @@
 """Shared fixtures: tiny randomly initialised checkpoints of every architecture the papers use, and of layouts that no
 table of the project names (Phi-3 with its fused gate and up projection, Qwen3, GPT-Neo, Falcon), saved like hub models."""
 import helpers  # noqa: F401  (first: it sets the OpenMP wait policy and BLAS threads before torch loads)
+from helpers.core import cache_dir
 import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
@@ -50,8 +51,13 @@ def tiny_checkpoint(request, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path, monkeypatch):
-    "Each test gets its own activation cache, so tests never see each other's entries."
-    monkeypatch.setenv("INTERP_CACHE_DIR", str(tmp_path / "cache"))
+    """Each test gets its own cache, so tests never see each other's activations or SAEs. Its `models` folder is the
+    project's: trained toy models and converted embedded models are keyed by their recipe or file hash and written
+    atomically, so sharing them changes no result, and each is built once (here, then reused by `make smoke`)."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "models").symlink_to(cache_dir("models"), target_is_directory=True)
+    monkeypatch.setenv("INTERP_CACHE_DIR", str(cache))
 
 
 def pytest_addoption(parser):
