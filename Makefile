@@ -99,7 +99,7 @@ dry-run: install
 # Every benchmark (extraction, SAE training, probing, Switch SAEs, patching, a busy machine, and what a first run costs:
 # make reproduce from an empty cache, its re-runs, make test in a fresh clone; GPU when present): a table, and
 # benchmarks/results/<machine>-<date>.json, in about two and a half hours on 2 cores.
-# BENCH_ARGS=--update-readme also writes the table into the README; BENCH_ARGS="--only sae load" runs a few.
+# BENCH_ARGS=--update-readme also writes the table into the README; BENCH_ARGS="--only sae busy_machine" runs a few.
 bench: install-models
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
