@@ -1,6 +1,8 @@
 """A busy machine: the smoke profile's SAE training and one smoke notebook, each alone and then beside one CPU-bound
 PyTorch process (a float32 matmul loop with torch's default threads and OpenMP settings), every run in its own process
-as a user would start it. Target: at most 2.5 times slower beside it."""
+as a user would start it. Target: at most 2.5 times slower beside it. And whether the runner would gain from running
+notebooks side by side: two smoke notebooks one after the other (torch's default threads) against two runners at
+once (one thread each), on warm caches."""
 from __future__ import annotations
 
 import os
@@ -23,6 +25,7 @@ start = time.perf_counter()
 train_sae(acts, n_latents=2048, k=32, steps=150, batch_size=512, progress=False)
 print(time.perf_counter() - start)"""
 NOTEBOOK = "sparse_probing"
+PAIR = ("sparse_probing", "switch_sae")
 
 
 def _busy() -> subprocess.Popen:
@@ -35,10 +38,27 @@ def _sae_seconds() -> float:
     return float(done.stdout.split()[-1])
 
 
-def _notebook_seconds(cache: Path, out: Path) -> float:
+def _runner(names, cache: Path, out: Path, **env) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "helpers.runner", "run", *names, "--profile", "smoke", "--out", str(out)],
+                            cwd=ROOT, env={**os.environ, "INTERP_CACHE_DIR": str(cache), **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait(*runs: subprocess.Popen) -> None:
+    for done in runs:
+        _, err = done.communicate()
+        if done.returncode: raise RuntimeError(f"runner failed (exit {done.returncode}): {err.strip().splitlines()[-1:]}")
+
+
+def _notebook_seconds(cache: Path, out: Path, names=(NOTEBOOK,)) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "helpers.runner", "run", NOTEBOOK, "--profile", "smoke", "--out", str(out)],
-                   cwd=ROOT, env={**os.environ, "INTERP_CACHE_DIR": str(cache)}, capture_output=True, check=True)
+    _wait(_runner(names, cache, out))
+    return time.perf_counter() - start
+
+
+def _side_by_side_seconds(cache: Path, out: Path) -> float:
+    start = time.perf_counter()
+    _wait(*[_runner([name], cache, out / name, OMP_NUM_THREADS="1") for name in PAIR])
     return time.perf_counter() - start
 
 
@@ -62,8 +82,14 @@ def run() -> list[dict]:
         cache, out = Path(tmp) / "cache", Path(tmp) / "runs"
         _notebook_seconds(cache, out)  # fills the cache: both timed runs start warm
         alone, loaded = beside_busy(lambda: _notebook_seconds(cache, out))
+        _notebook_seconds(cache, out, PAIR)  # the second notebook's caches as well
+        after = _notebook_seconds(cache, out, PAIR)
+        beside = _side_by_side_seconds(cache, out)
     rows.append(row("busy machine", f"smoke {NOTEBOOK}: beside a busy process / alone", loaded / alone, "x", f"<= {TARGET}",
                     loaded / alone <= TARGET, note=f"{alone:.0f} s -> {loaded:.0f} s, warm cache"))
+    rows.append(row("busy machine", f"smoke {' and '.join(PAIR)}: side by side / one after the other", beside / after, "x",
+                    note=f"{after:.0f} s one after the other, {beside:.0f} s side by side (one thread each), warm caches; "
+                         "the runner runs notebooks one at a time unless this is well below 1"))
     return rows
 
 

@@ -15,7 +15,7 @@ from .features import circle, explained_by_groups, fired_columns, one_hot, spars
 from .fits import PCA
 from .irreducibility import irreducibility_scores
 from .models import hf_module
-from .patching import Patch, patched_logits
+from .patching import Patch, patched_logits, variant_logits
 from .sae import typical_tokens
 from .tasks import CALENDAR, calendar_problems, calendar_prompt
 from .tokens import answer_token, tokenize_prompts
@@ -158,10 +158,10 @@ def interventions(model, task: str, states: np.ndarray, n_pca: int = 5, confiden
     rows = np.arange(len(orig))
     def measure(logits): return (logits[rows, old] - logits[rows, new]).numpy()
     records = [(None, "before", measure(patched_logits(model, prompts, batch_size=batch_size)))]
-    for p in range(states.shape[1]) if points is None else points:
-        for method, values in intervention_writes(states[:, p], orig, cf, frame.start.values, period, n_pca, frequencies).items():
-            logits = patched_logits(model, prompts, [Patch("resid", p, START, torch.tensor(values, dtype=torch.float32))], batch_size=batch_size)
-            records.append((p, method, measure(logits)))
+    writes = (((p, method), [Patch("resid", p, START, torch.tensor(values, dtype=torch.float32))])
+              for p in (range(states.shape[1]) if points is None else points)
+              for method, values in intervention_writes(states[:, p], orig, cf, frame.start.values, period, n_pca, frequencies).items())
+    records += [(p, method, measure(logits)) for (p, method), logits in variant_logits(model, prompts, writes, batch_size)]
     return pd.DataFrame([{"task": task, "point": p, "method": method, **dict(zip(("mean", "ci"), mean_interval(v, confidence))), "n": len(v)}
                          for p, method, v in records])
 

@@ -14,7 +14,7 @@ from .activations import collect_activations, residual_points
 from .core import count_forward
 from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
 from .models import head_directions, hf_module, n_layers, neuron_activations, neuron_directions
-from .patching import Patch, logit_difference, patched_logits
+from .patching import Patch, logit_difference, patched_logits, variant_logits
 from .tasks import HELIX_TASKS, helix_task_items
 from .tokens import pad_right, single_token_id
 
@@ -122,12 +122,11 @@ def mean_logit_differences(model, prompts,
                            target,  # the token whose logit difference is measured, per prompt
                            clean: torch.Tensor | None = None,  # the unpatched logits, when already computed
                            batch_size: int = 256) -> pd.Series:
-    "The mean logit difference of `target`, patched minus clean, for each variant."
+    "The mean logit difference of `target`, patched minus clean, for each variant (several variants to a batch)."
     prompts = list(prompts)
     if clean is None: clean = patched_logits(model, prompts, batch_size=batch_size)
-    if isinstance(variants, dict): variants = variants.items()
-    return pd.Series({key: logit_difference(patched_logits(model, prompts, patches, batch_size=batch_size), clean, target).mean().item()
-                      for key, patches in variants})
+    return pd.Series({key: logit_difference(logits, clean, target).mean().item()
+                      for key, logits in variant_logits(model, prompts, variants, batch_size)})
 
 # %% ../nbs/14_helix.ipynb #5a533255
 def fit_patches(pairs: pd.DataFrame, token: str,

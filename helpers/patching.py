@@ -5,7 +5,9 @@
 # %% ../nbs/06_patching.ipynb #ae1c4c97
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 
 import torch
 
@@ -15,7 +17,7 @@ from .activations import SITES, residual
 from .models import hf_module, n_layers
 
 # %% auto #0
-__all__ = ['SITE_ORDER', 'Patch', 'patched_logits', 'logit_difference']
+__all__ = ['SITE_ORDER', 'Patch', 'patched_logits', 'stack_variants', 'variant_logits', 'logit_difference']
 
 # %% ../nbs/06_patching.ipynb #38260ffd
 SITE_ORDER = {site: i for i, site in enumerate(SITES)}  # SITES lists a block's sites in forward order
@@ -26,9 +28,10 @@ class Patch:
     site: str  # "resid" (a residual point) or a site of `SITES`: "resid_pre", "attn_heads", "attn_out", "mlp_pre", "mlp_neurons", "mlp_out", "resid_post"
     layer: int  # residual point (0..n_layers) for "resid", block index otherwise
     position: int  # token position; negative counts from each prompt's end
-    values: torch.Tensor  # [n_prompts, width]
+    values: torch.Tensor  # [n_prompts, width], or one row per entry of `rows`
     columns: torch.Tensor | None = None  # only these feature columns (e.g. one head's slice); None = all
     add: bool = False  # add `values` instead of replacing
+    rows: torch.Tensor | None = None  # only these prompts (indices), `values` row i for prompt rows[i]; None = all
 
     def check(self, model, n_prompts: int):
         n = n_layers(model)
@@ -37,7 +40,17 @@ class Patch:
         top = n if self.site == "resid" else n - 1
         if not isinstance(self.layer, int) or not 0 <= self.layer <= top:
             raise IndexError(f"{self.site} layer {self.layer!r} out of range 0..{top} for {model.name}")
-        if len(self.values) != n_prompts: raise ValueError(f"patch has {len(self.values)} rows for {n_prompts} prompts")
+        expected = n_prompts if self.rows is None else len(self.rows)
+        if len(self.values) != expected: raise ValueError(f"patch has {len(self.values)} rows of values for {expected} prompts")
+        if self.rows is not None and len(self.rows) and not 0 <= int(self.rows.min()) <= int(self.rows.max()) < n_prompts:
+            raise IndexError(f"patch rows out of range 0..{n_prompts - 1}")
+
+    def value_rows(self, n_prompts: int) -> torch.Tensor:
+        "For each prompt, its row of `values`, or -1 where the patch does not apply."
+        if self.rows is None: return torch.arange(n_prompts)
+        slots = torch.full((n_prompts,), -1, dtype=torch.long)
+        slots[self.rows] = torch.arange(len(self.rows))
+        return slots
 
     def order(self, n: int) -> tuple:
         "Where the patch comes in the forward pass: (block, site order)."
@@ -58,6 +71,7 @@ def patched_logits(model,  # an nnsight-wrapped model
     token_ids = tokenize_prompts(model, prompts)
     for p in patches: p.check(model, len(prompts))
     patches = sorted(patches, key=lambda p: p.order(n_layers(model)))
+    value_rows = [p.value_rows(len(prompts)) for p in patches]
     device, dtype = hf_module(model).device, hf_module(model).dtype
     # Batches of similar length, and logits only at each prompt's last position (the unembedding of every
     # position would cost more than the model itself for small models with large vocabularies).
@@ -70,20 +84,51 @@ def patched_logits(model,  # an nnsight-wrapped model
         rows, last = torch.arange(len(picked), device=device), last.to(device)
         count_forward(ids)
         with model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}, logits_to_keep=kept.to(device)):
-            for p in patches:
+            for p, value_row in zip(patches, value_rows):
+                where = value_row[picked]
+                applies = where >= 0
+                if not applies.any(): continue  # the patch is for other prompts (another variant's rows)
+                r = rows[applies.to(device)]
                 h = p.target(model)
-                cols = last + 1 + p.position if p.position < 0 else torch.full_like(last, p.position)
-                values = p.values[picked].to(device=device, dtype=dtype)
+                cols = last[r] + 1 + p.position if p.position < 0 else torch.full_like(r, p.position)
+                values = p.values[where[applies]].to(device=device, dtype=dtype)
                 if p.columns is not None:
                     index = p.columns.to(device)
-                    current = h[rows, cols][:, index]
-                    h[rows[:, None], cols[:, None], index[None]] = current + values[:, index] if p.add else values[:, index]
+                    current = h[r, cols][:, index]
+                    h[r[:, None], cols[:, None], index[None]] = current + values[:, index] if p.add else values[:, index]
                 else:
-                    h[rows, cols] = h[rows, cols] + values if p.add else values
+                    h[r, cols] = h[r, cols] + values if p.add else values
             logits = model.output.logits[rows, slot.to(device)].save()
         if not len(out): out = torch.empty(len(order), logits.shape[-1])
         out[picked] = logits.float().cpu()
     return out
+
+# %% ../nbs/06_patching.ipynb #f42941fd
+def stack_variants(variants: list[list[Patch]],  # each variant's patches, for the same `n_prompts` prompts
+                   n_prompts: int) -> list[Patch]:
+    "The patches of the prompt set stacked once per variant: variant v's patches on rows v·n_prompts … (v+1)·n_prompts − 1."
+    groups = {}
+    for v, patches in enumerate(variants):
+        seen = Counter()  # a variant's second patch of the same kind stays apart from its first
+        for p in patches:
+            kind = (p.site, p.layer, p.position, None if p.columns is None else tuple(p.columns.tolist()), p.add)
+            seen[kind] += 1
+            rows = torch.arange(n_prompts) if p.rows is None else torch.as_tensor(p.rows)
+            groups.setdefault((*kind, seen[kind]), []).append((p, rows + v * n_prompts))
+    return [Patch(group[0][0].site, group[0][0].layer, group[0][0].position, torch.cat([p.values for p, _ in group]),
+                  group[0][0].columns, group[0][0].add, rows=torch.cat([rows for _, rows in group])) for group in groups.values()]
+
+def variant_logits(model, prompts: list[str],
+                   variants,  # (key, [Patch, ...]) pairs or a dict of them; read lazily, a batch's worth at a time
+                   batch_size: int = 64,
+                  ):
+    "Yield (key, last-token logits [n_prompts, vocab]) for each variant, several variants to a batch."
+    prompts = list(prompts)
+    variants = iter(variants.items() if isinstance(variants, dict) else variants)
+    per_call = max(1, batch_size // max(1, len(prompts)))
+    while chunk := list(islice(variants, per_call)):
+        logits = patched_logits(model, prompts * len(chunk), stack_variants([p for _, p in chunk], len(prompts)), batch_size)
+        for v, (key, _) in enumerate(chunk): yield key, logits[v * len(prompts):(v + 1) * len(prompts)]
 
 # %% ../nbs/06_patching.ipynb #e342dc69
 def logit_difference(patched: torch.Tensor, clean: torch.Tensor, answer_ids) -> torch.Tensor:
