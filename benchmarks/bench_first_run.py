@@ -41,6 +41,12 @@ def _status(done: subprocess.CompletedProcess) -> str:
     return "" if done.returncode == 0 else f"; failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}"
 
 
+def _each(stderr: str, prefix: str = "") -> str:
+    "The runner's per-notebook times, from its lines `<prefix><name>: ok in 12.3 s`."
+    return ", ".join(f"{name} {float(seconds):.0f} s" for name, seconds in
+                     re.findall(rf"^{prefix}(\w+): \w+ in ([\d.]+) s", stderr, re.M))
+
+
 def reproduce_rows(profile: str = "cpu") -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,8 +58,8 @@ def reproduce_rows(profile: str = "cpu") -> list[dict]:
         rows += [row("first run", f"{profile}: fresh cache, preparation and notebooks", total, "s",
                      f"<= {limit} min" if limit else "", total <= limit * 60 if limit else None, note=_status(done).lstrip("; ")),
                  row("first run", f"{profile}: of which preparation", prepared, "s",
-                     note=f"cache afterwards: {_size_mib(cache):,.0f} MiB"),
-                 row("first run", f"{profile}: of which notebooks", total - prepared, "s")]
+                     note=f"{_each(done.stderr, 'preparation of ')}; cache afterwards: {_size_mib(cache):,.0f} MiB"),
+                 row("first run", f"{profile}: of which notebooks", total - prepared, "s", note=_each(done.stderr))]
         again, done = _runner(["run", "--profile", profile, "--prepare", "--resume"], cache, out)
         rows.append(row("first run", f"{profile}: the same again with --resume", again, "s", note=_status(done).lstrip("; ")))
         name, change = CHANGED
