@@ -15,6 +15,7 @@ import math
 import re
 import sys
 import traceback
+from pathlib import Path
 
 import torch
 
@@ -44,8 +45,20 @@ def table(rows: list[dict]) -> str:
     lines = ["| benchmark | figure | value | unit | target | met | note |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         met = {True: "yes", False: "**missed**", None: ""}[r["met"]]
-        lines.append(f"| {r['benchmark']} | {r['figure']} | {fmt(r['value'])} | {r['unit']} | {r['target']} | {met} | {r['note']} |")
+        when = f" ({r['date']})" if r.get("date") else ""
+        lines.append(f"| {r['benchmark']}{when} | {r['figure']} | {fmt(r['value'])} | {r['unit']} | {r['target']} | {met} | {r['note']} |")
     return "\n".join(lines)
+
+
+def latest_rows(results: Path, machine_name: str, date: str) -> list[dict]:
+    "Each benchmark's rows from the newest results file of this machine that has it; rows of other days carry their date."
+    order = [name.replace("_", " ") for name in [*BENCHMARKS, "gpu"]]
+    newest = {}
+    for path in sorted(results.glob(f"{machine_name}-*.json")):
+        saved = json.loads(path.read_text())
+        for name in {r["benchmark"] for r in saved["rows"]} & set(order):
+            newest[name] = [{**r, "date": None if saved["date"] == date else saved["date"]} for r in saved["rows"] if r["benchmark"] == name]
+    return [r for name in order for r in newest.get(name, [])]
 
 
 def update_readme(text: str) -> None:
@@ -83,10 +96,11 @@ def main(argv=None) -> int:
     path.write_text(json.dumps({"date": date, "machine": info, "rows": rows}, indent=2, default=str))
     header = (f"Measured on {date}: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB"
               + (f", {info['gpu']}" if info["gpu"] else ", no GPU") + f"; torch {info['torch']}.")
-    text = header + "\n\n" + table(rows)
-    print(text)
+    print(header + "\n\n" + table(rows))
     print(f"\nwritten: {path.relative_to(ROOT)}")
-    if args.update_readme: update_readme(text)
+    if args.update_readme:  # every benchmark's latest figures on this machine, dated where not run today
+        update_readme(header.replace("Measured on", "Latest measurements,", 1) + " A date beside a benchmark: measured that day, not re-run since."
+                      + "\n\n" + table(latest_rows(results, info["name"], date)))
     return 1 if failed else 0
 
 
