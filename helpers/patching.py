@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
 import torch
@@ -115,8 +115,8 @@ def stack_variants(variants: list[list[Patch]],  # each variant's patches, for t
             seen[kind] += 1
             rows = torch.arange(n_prompts) if p.rows is None else torch.as_tensor(p.rows)
             groups.setdefault((*kind, seen[kind]), []).append((p, rows + v * n_prompts))
-    return [Patch(group[0][0].site, group[0][0].layer, group[0][0].position, torch.cat([p.values for p, _ in group]),
-                  group[0][0].columns, group[0][0].add, rows=torch.cat([rows for _, rows in group])) for group in groups.values()]
+    return [replace(group[0][0], values=torch.cat([p.values for p, _ in group]), rows=torch.cat([rows for _, rows in group]))
+            for group in groups.values()]
 
 def variant_logits(model, prompts: list[str],
                    variants,  # (key, [Patch, ...]) pairs or a dict of them; read lazily, a batch's worth at a time
