@@ -6,6 +6,7 @@ once (one thread each), on warm caches."""
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,26 +63,28 @@ def _side_by_side_seconds(cache: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def beside_busy(measure):
-    "(alone, beside a busy process) seconds of `measure()`."
-    alone = measure()
+def beside_busy(measure, repeats: int = 1):
+    "(alone, beside a busy process) seconds of `measure()`, each the median of `repeats` runs, and the loaded runs' range."
+    alone = statistics.median(measure() for _ in range(repeats))
     busy = _busy()
     try:
         time.sleep(2)
-        loaded = measure()
+        loaded = [measure() for _ in range(repeats)]
     finally: busy.kill(); busy.wait()
-    return alone, loaded
+    return alone, statistics.median(loaded), (min(loaded), max(loaded))
 
 
 def run() -> list[dict]:
     rows = []
-    alone, loaded = beside_busy(_sae_seconds)
+    # A few seconds beside a spinning process vary from run to run: the median of five of each.
+    alone, loaded, (low, high) = beside_busy(_sae_seconds, repeats=5)
     rows.append(row("busy machine", "SAE training: beside a busy process / alone", loaded / alone, "x", f"<= {TARGET}",
-                    loaded / alone <= TARGET, note=f"{alone:.1f} s -> {loaded:.1f} s, 150 steps of 512"))
+                    loaded / alone <= TARGET, note=f"{alone:.1f} s -> {loaded:.1f} s (median of 5; {low / alone:.2f}x to "
+                                                   f"{high / alone:.2f}x), 150 steps of 512"))
     with tempfile.TemporaryDirectory() as tmp:
         cache, out = Path(tmp) / "cache", Path(tmp) / "runs"
         _notebook_seconds(cache, out)  # fills the cache: both timed runs start warm
-        alone, loaded = beside_busy(lambda: _notebook_seconds(cache, out))
+        alone, loaded, _ = beside_busy(lambda: _notebook_seconds(cache, out))
         _notebook_seconds(cache, out, PAIR)  # the second notebook's caches as well
         after = _notebook_seconds(cache, out, PAIR)
         beside = _side_by_side_seconds(cache, out)
