@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from common import best_time, row
+from common import best_time, best_times, row
 
 N_PROMPTS, BATCH, LAYER = 128, 16, 15
 
@@ -55,8 +55,7 @@ def run() -> list[dict]:
     same_batches = _batches([len(i) for i in ids], BATCH)  # the batches collect_activations forms
     one_by_one = [[i] for i in range(len(prompts))]
     difference = (helpers_way() - plain_hf(same_batches)).abs().max().item()
-    t_helpers = best_time(helpers_way)
-    t_plain = best_time(lambda: plain_hf(same_batches))
+    t_helpers, t_plain = best_times(helpers_way, lambda: plain_hf(same_batches))
     t_single = best_time(lambda: plain_hf(one_by_one), repeats=1)
     ratio = t_plain / t_helpers
     n = len(prompts)

@@ -38,6 +38,17 @@ def best_time(fn, repeats: int = 3) -> float:
     return min(times)
 
 
+def best_times(*fns, repeats: int = 5) -> list[float]:
+    """The shortest wall time of each of `fns`, their runs interleaved (a, b, a, b, ...) so that a machine whose speed
+    drifts during the measurement disturbs each alike; one warm-up call each first."""
+    for fn in fns: fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, spent in zip(fns, times):
+            start = time.perf_counter(); fn(); spent.append(time.perf_counter() - start)
+    return [min(spent) for spent in times]
+
+
 def row(benchmark: str, figure: str, value: float, unit: str, target: str = "", met: bool | None = None,
         note: str = "") -> dict:
     "One line of the results table; `met` is None where the figure has no target."
