@@ -1,6 +1,6 @@
 """Activation extraction: `helpers.activations.collect_activations` against a plain Hugging Face forward with a hook on
-the same prompts and batches that, like it, stops after the block it reads (target: at least 0.9 of its throughput), and against a batch-of-one loop as the original
-sparse-probing code does. SmolLM2-135M, residual stream after block 15 at the last token, prompts from the probing
+the same prompts and batches that, like it, stops after the block it reads (target: at least 0.9 of its throughput),
+and against a batch-of-one loop as the original sparse-probing code does. SmolLM2-135M, residual stream after block 15 at the last token, prompts from the probing
 datasets."""
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def run() -> list[dict]:
 
     class Enough(Exception): "Raised by the hook: the blocks after the one read need not run (as collect_activations does)."
 
-    def capture(module, inputs, output):
+    def capture(_block, _inputs, output):
         captured["h"] = output[0] if isinstance(output, tuple) else output
         raise Enough
 

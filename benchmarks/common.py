@@ -31,11 +31,7 @@ def machine() -> dict:
 
 def best_time(fn, repeats: int = 3) -> float:
     "The shortest of `repeats` wall times of `fn()` (the least disturbed run), after one warm-up call."
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter(); fn(); times.append(time.perf_counter() - start)
-    return min(times)
+    return best_times(fn, repeats=repeats)[0]
 
 
 def best_times(*fns, repeats: int = 5) -> list[float]:

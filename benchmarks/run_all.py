@@ -26,6 +26,7 @@ import bench_extraction, bench_first_run, bench_load, bench_patching, bench_prob
 BENCHMARKS = {"extraction": bench_extraction.run, "sae": bench_sae.run, "probing": bench_probing.run,
               "switch": bench_switch.run, "patching": bench_patching.run, "busy_machine": bench_load.run,
               "first_run": bench_first_run.run}
+ORDER = [name.replace("_", " ") for name in [*BENCHMARKS, "gpu"]]  # the table's order, by the rows' benchmark names
 
 
 def gpu_rows() -> list[dict]:
@@ -52,13 +53,12 @@ def table(rows: list[dict]) -> str:
 
 def latest_rows(results: Path, machine_name: str, date: str) -> list[dict]:
     "Each benchmark's rows from the newest results file of this machine that has it; rows of other days carry their date."
-    order = [name.replace("_", " ") for name in [*BENCHMARKS, "gpu"]]
     newest = {}
     for path in sorted(results.glob(f"{machine_name}-*.json")):
         saved = json.loads(path.read_text())
-        for name in {r["benchmark"] for r in saved["rows"]} & set(order):
+        for name in {r["benchmark"] for r in saved["rows"]} & set(ORDER):
             newest[name] = [{**r, "date": None if saved["date"] == date else saved["date"]} for r in saved["rows"] if r["benchmark"] == name]
-    return [r for name in order for r in newest.get(name, [])]
+    return [r for name in ORDER for r in newest.get(name, [])]
 
 
 def update_readme(text: str) -> None:
@@ -91,8 +91,7 @@ def main(argv=None) -> int:
     if args.only and path.exists():  # a partial re-run replaces its benchmarks' rows in the day's file
         rerun = {name.replace("_", " ") for name in args.only}
         rows = [r for r in json.loads(path.read_text())["rows"] if r["benchmark"] not in rerun] + rows
-        order = [name.replace("_", " ") for name in [*BENCHMARKS, "gpu"]]
-        rows.sort(key=lambda r: order.index(r["benchmark"]) if r["benchmark"] in order else len(order))
+        rows.sort(key=lambda r: ORDER.index(r["benchmark"]) if r["benchmark"] in ORDER else len(ORDER))
     path.write_text(json.dumps({"date": date, "machine": info, "rows": rows}, indent=2, default=str))
     header = (f"Measured on {date}: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB"
               + (f", {info['gpu']}" if info["gpu"] else ", no GPU") + f"; torch {info['torch']}.")
