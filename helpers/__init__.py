@@ -13,4 +13,9 @@ _os.environ.setdefault("OPENBLAS_NUM_THREADS", _blas_threads)
 from threadpoolctl import threadpool_limits as _threadpool_limits
 _threadpool_limits(int(_blas_threads), user_api="blas")
 
+# Hugging Face's own bars (loading and writing weights) cannot redraw in a log (CI, `make test > log`): off there.
+import sys as _sys
+from fastcore.imports import IN_NOTEBOOK as _IN_NOTEBOOK
+if not (_IN_NOTEBOOK or _sys.stderr.isatty()): _os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
 __version__ = "0.1.0"

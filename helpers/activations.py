@@ -14,13 +14,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .core import atomic_write, cache_dir, count_cached, count_forward, progress_bar
-from .models import (attn_output, block_input, block_output, check_layer, head_outputs, hf_module, mlp_output,
-                            n_layers, neuron_activations, neuron_preactivations)
+from .models import (attn_output, block_input, block_modules, block_output, check_layer, d_model, head_outputs,
+                            hf_module, hidden_state, mlp_output, n_layers, neuron_activations, neuron_preactivations)
 from .tokens import pad_right, tokenize_prompts
 
 # %% auto #0
-__all__ = ['SITES', 'residual', 'check_request', 'weights_fingerprint', 'cache_key', 'cache_path', 'save_cached', 'load_cached',
-           'collect_activations', 'residual_points', 'collect_token_activations']
+__all__ = ['SITES', 'RESIDUAL_SITES', 'residual', 'check_request', 'weights_fingerprint', 'cache_key', 'cache_path',
+           'save_cached', 'load_cached', 'collect_activations', 'residual_points', 'collect_token_activations']
 
 # %% ../nbs/05_activations.ipynb #cea024de
 SITES = {"resid_pre": block_input, "attn_heads": head_outputs, "attn_out": attn_output, "mlp_pre": neuron_preactivations,
@@ -122,6 +122,32 @@ def _trace_batch(model, encoding, index, layers, sites):
         tracer.stop()  # the blocks after the last one asked for, and the unembedding, need not run
     return saved
 
+# %% ../nbs/05_activations.ipynb #94b43041
+RESIDUAL_SITES = ("resid_pre", "resid_post")
+
+class _Done(Exception): "Raised by the hook of the last site read: the rest of the forward pass is not needed."
+
+def _hook_batch(model, encoding, index, layers, sites):
+    "As `_trace_batch`, for residual sites only, with forward hooks on the blocks instead of a trace."
+    rows = torch.arange(index.shape[0], device=index.device)[:, None]
+    width, blocks, saved, handles = d_model(model), block_modules(model), {}, []
+    last = ("resid_post" if "resid_post" in sites else "resid_pre", max(layers))
+    def keep(site, layer, value):
+        saved[site, layer] = hidden_state(value, width)[rows, index]
+        if (site, layer) == last: raise _Done
+    def before(layer): return lambda module, args, kwargs: keep("resid_pre", layer, args[0] if args else kwargs["hidden_states"])
+    def after(layer): return lambda module, args, output: keep("resid_post", layer, output)
+    count_forward(encoding["input_ids"])
+    try:
+        for layer in layers:
+            if "resid_pre" in sites: handles.append(blocks[layer].register_forward_pre_hook(before(layer), with_kwargs=True))
+            if "resid_post" in sites: handles.append(blocks[layer].register_forward_hook(after(layer)))
+        hf_module(model)(**encoding)
+    except _Done: pass
+    finally:
+        for handle in handles: handle.remove()
+    return saved
+
 # %% ../nbs/05_activations.ipynb #698b9a6c
 @torch.inference_mode()
 def collect_activations(model,  # an nnsight-wrapped model from `load_model`
@@ -154,7 +180,7 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
         ids, mask, _ = pad_right([token_ids[i] for i in batch], pad_id)
         encoding = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
         index = torch.tensor([[p % lengths[i] for p in positions] for i in batch], device=device)
-        saved = _trace_batch(model, encoding, index, layers, sites)
+        saved = (_hook_batch if set(sites) <= set(RESIDUAL_SITES) else _trace_batch)(model, encoding, index, layers, sites)
         for (site, layer), value in saved.items():
             if site not in out: out[site] = torch.empty(len(prompts), len(layers), len(positions), value.shape[-1])
             out[site][batch, layers.index(layer)] = value.float().cpu()

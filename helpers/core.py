@@ -9,6 +9,7 @@ import os
 import platform
 import random
 import shutil
+import sys
 import tempfile
 import time
 from importlib import metadata
@@ -20,8 +21,8 @@ import torch
 # %% auto #0
 __all__ = ['CACHE_ENV_VAR', 'STAND_INS_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'FORWARD_PASSES', 'PROGRESS_ENV_VAR',
            'project_root', 'repro_dir', 'runs_dir', 'project_setting', 'cache_dir', 'stand_ins_dir', 'stand_in_path',
-           'atomic_write', 'atomic_directory', 'set_seed', 'get_device', 'environment_record', 'count_forward',
-           'count_cached', 'progress_bar']
+           'atomic_write', 'atomic_directory', 'set_seed', 'get_device', 'cpu_name', 'environment_record',
+           'count_forward', 'count_cached', 'interactive', 'log_line', 'progress_bar']
 
 # %% ../nbs/00_core.ipynb #bb7b1b7c
 def project_root() -> Path:
@@ -161,6 +162,17 @@ def _version(package):
     try: return metadata.version(package)
     except metadata.PackageNotFoundError: return None
 
+def cpu_name() -> str:
+    "The CPU model as /proc/cpuinfo names it, with its widest vector unit: float kernels (and so the last bits of results) differ between them."
+    name, flags = platform.processor() or platform.machine(), ""
+    try:
+        info = Path("/proc/cpuinfo").read_text().splitlines()
+        name = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+        flags = next(line.split(":", 1)[1] for line in info if line.startswith("flags")).split()
+    except (OSError, StopIteration): pass
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else ""
+    return f"{name} ({vector})" if vector else name
+
 def environment_record(device: str | torch.device | None = None,  # the device the run used; `None` records "auto"'s choice
                       ) -> dict:
     "Versions and hardware that produced a result, as plain JSON-serialisable values."
@@ -171,7 +183,7 @@ def environment_record(device: str | torch.device | None = None,  # the device t
     if device.type == "cuda":
         record.update(device_name=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
     elif device.type == "mps": record["device_name"] = "Apple MPS"
-    else: record["device_name"] = platform.processor() or platform.machine()
+    else: record["device_name"] = cpu_name()
     return record
 
 # %% ../nbs/00_core.ipynb #cc387516
@@ -197,6 +209,15 @@ def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
+def interactive() -> bool:
+    "Whether a progress bar can redraw itself: in a notebook, or on a terminal."
+    from fastcore.imports import IN_NOTEBOOK
+    return IN_NOTEBOOK or sys.stderr.isatty()
+
+def log_line(text: str) -> None:
+    "A line on stderr; dated when it goes to a log rather than a terminal or a notebook."
+    print(text if interactive() else f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
 class progress_bar:
     "Iterate over `iterable` with visible progress: a tqdm bar, or progress lines for the runner (see above)."
     def __init__(self, iterable, desc: str, total: int | None = None,
@@ -207,6 +228,7 @@ class progress_bar:
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
         self.file = os.environ.get(PROGRESS_ENV_VAR)
         self.postfix, self.bar = "", None
+        if not disable and not self.file and not interactive(): self.file = "-"  # dated lines on stderr
         if not disable and not self.file:
             from tqdm.auto import tqdm
             self.bar = tqdm(iterable, desc=desc, total=self.total, leave=leave)
@@ -223,6 +245,7 @@ class progress_bar:
         return text + (f" ({self.postfix})" if self.postfix else "")
 
     def _report(self, text: str):
+        if self.file == "-": log_line(text); return
         try:
             with open(self.file, "a") as f: f.write(text + "\n")
         except OSError: pass  # a report that cannot be written must not stop the work

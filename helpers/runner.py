@@ -25,7 +25,8 @@ import yaml
 from fastcore.imports import IN_NOTEBOOK
 from tqdm.auto import tqdm
 
-from .core import PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir, project_setting, repro_dir, runs_dir
+from .core import (PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir, interactive, log_line, project_setting,
+                          repro_dir, runs_dir)
 from .results import format_value, results_markdown, validate_results
 
 # %% auto #0
@@ -228,7 +229,9 @@ def relay_progress(name: str,  # the notebook, printed before each line
         except FileNotFoundError: return
         complete = text[offset:text.rfind("\n") + 1]  # whole lines only
         offset += len(complete)
-        for line in complete.splitlines(): tqdm.write(f"  {name} | {line}", file=sys.stderr)
+        for line in complete.splitlines():
+            if interactive(): tqdm.write(f"  {name} | {line}", file=sys.stderr)  # above the runner's bars
+            else: log_line(f"  {name} | {line}")
     def loop():
         while not stop.wait(every): pump()
     thread = threading.Thread(target=loop, daemon=True)
@@ -363,25 +366,28 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
     profile = f"{profile}-dry" if dry_run else profile  # the results folder
     outcomes, unprepared = {}, {}
     todo = [job for job in jobs if not (resume and finished(job, out, profile))]
+    bars = progress and interactive()  # in a log (CI, a file) dated lines instead of bars that cannot redraw
     if prepare_first:
         started = time.time()
-        for job in tqdm(todo, desc=f"preparing ({profile})", disable=not progress):
-            outcome = prepare(job, out, profile, progress, kernel)
+        for i, job in enumerate(tqdm(todo, desc=f"preparing ({profile})", disable=not bars)):
+            if progress and not bars: log_line(f"preparing {job.name} ({i + 1} of {len(todo)})")
+            outcome = prepare(job, out, profile, bars, kernel)
             if outcome.status == "failed": unprepared[job.name] = outcome
-            print(f"preparation of {job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}", file=sys.stderr)
-        print(f"preparation: {time.time() - started:.0f} s; {_cache_line()}", file=sys.stderr)
+            log_line(f"preparation of {job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}")
+        log_line(f"preparation: {time.time() - started:.0f} s; {_cache_line()}")
     if not notebooks:
         if dry_run: os.environ.pop(STAND_INS_ENV_VAR, None)
         return int(bool(unprepared))
-    for job in tqdm(jobs, desc=f"notebooks ({profile})", disable=not progress):
+    for i, job in enumerate(tqdm(jobs, desc=f"notebooks ({profile})", disable=not bars)):
         if job not in todo:
             outcomes[job.name] = Outcome(job.name, "skipped")
             continue
         if job.name in unprepared:
             outcomes[job.name] = Outcome(job.name, "failed", 0.0, f"its preparation failed: {unprepared[job.name].error}")
             continue
-        outcomes[job.name] = outcome = execute(job, out, profile, log_output, progress, kernel)
-        print(f"{job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}", file=sys.stderr)
+        if progress and not bars: log_line(f"running {job.name} ({i + 1} of {len(jobs)})")
+        outcomes[job.name] = outcome = execute(job, out, profile, log_output, bars, kernel)
+        log_line(f"{job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}")
     summary = write_summary(out, profile, outcomes)
     if dry_run: os.environ.pop(STAND_INS_ENV_VAR, None)
     print(f"summary: {summary}")

@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
+import shutil
+import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -19,7 +22,7 @@ import torch.nn.functional as F
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from .core import atomic_directory, cache_dir, get_device, progress_bar, set_seed
+from .core import atomic_directory, cache_dir, cpu_name, get_device, progress_bar, set_seed
 from .tasks import (CALENDAR, DAYS, HELIX_TASKS, MONTH_PROMPT, MONTHS, NUMBER_WORDS, WEEKDAY_PROMPT,
                            addition_problems, addition_prompt, calendar_problems, calendar_prompt, helix_task_items)
 from .tokens import pad_right
@@ -28,8 +31,8 @@ from .tokens import pad_right
 __all__ = ['TRAIN_TEMPLATES', 'HELD_OUT_TEMPLATES', 'FILLER_WORDS', 'N_NUMBERS', 'TOY_RECIPES', 'NOISE', 'TRAIN_THREADS',
            'number_sentences', 'calendar_sentences', 'word_tokenizer', 'task_texts', 'ToyRecipe', 'build_model',
            'addition_split', 'answer_token', 'training_kinds', 'TrainingData', 'last_token_logits', 'answer_accuracy',
-           'evaluate_toy', 'weights_sha256', 'torch_threads', 'train_toy', 'toy_recipe', 'toy_folder', 'toy_checkpoint',
-           'training_log']
+           'evaluate_toy', 'weights_sha256', 'torch_threads', 'train_toy', 'toy_recipe', 'organisms_dir', 'toy_folder',
+           'training_log', 'provenance', 'save_toy', 'train_and_save', 'released_organism', 'toy_checkpoint']
 
 # %% ../nbs/03_toy_models.ipynb #69787e8e
 TRAIN_TEMPLATES = {
@@ -316,27 +319,79 @@ def toy_recipe(name: str, **overrides) -> ToyRecipe:
     if unknown: raise TypeError(f"ToyRecipe has no field(s) {sorted(unknown)}; its fields are {', '.join(asdict(TOY_RECIPES[name]))}.")
     return replace(TOY_RECIPES[name], **overrides)
 
-def toy_folder(name: str, **overrides) -> Path:
-    "Where the checkpoint of this recipe is (or will be) cached; it holds `toy_recipe.json` once trained."
-    return cache_dir("models") / f"{name}-{toy_recipe(name, **overrides).digest()}"
+def organisms_dir() -> Path:
+    "Where the released organisms are committed: `organisms/` inside the helpers package."
+    return Path(importlib.util.find_spec("helpers").origin).parent / "organisms"
 
-def toy_checkpoint(name: str,  # "toy-adder" or "toy-calendar"
+def toy_folder(name: str, **overrides) -> Path:
+    "The folder of this recipe's model: the committed one for a registered recipe, else one in the cache named by the recipe's hash."
+    recipe = toy_recipe(name, **overrides)
+    return organisms_dir() / name if recipe == TOY_RECIPES[name] else cache_dir("models") / f"{name}-{recipe.digest()}"
+
+def training_log(folder: Path | str) -> dict:
+    "The recipe, training log and provenance stored with a toy checkpoint."
+    return json.loads((Path(folder) / "toy_recipe.json").read_text())
+
+# %% ../nbs/03_toy_models.ipynb #266838c3
+def _git(*args) -> str:
+    done = subprocess.run(["git", *args], cwd=organisms_dir().parent, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+def provenance(recipe: ToyRecipe) -> dict:
+    "Who trained a model from `recipe`: its hash, the commit (`+changes` when the code differed from it), torch and the CPU."
+    commit = _git("rev-parse", "HEAD") or "unknown"
+    if _git("status", "--porcelain", "--", "nbs", "helpers", ":!helpers/organisms"): commit += "+changes"
+    return {"recipe_digest": recipe.digest(), "commit": commit, "torch": torch.__version__, "cpu": cpu_name(),
+            "trained_on": time.strftime("%Y-%m-%d")}
+
+# %% ../nbs/03_toy_models.ipynb #0f46875b
+def save_toy(folder: Path, name: str, recipe: ToyRecipe, module, tokenizer, log: dict) -> None:
+    "Weights (safetensors), config, tokenizer and `toy_recipe.json` (recipe, training log, provenance) into `folder`."
+    module.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    record = {"name": name, "recipe": asdict(recipe), "log": log, "provenance": provenance(recipe)}
+    (Path(folder) / "toy_recipe.json").write_text(json.dumps(record, indent=2) + "\n")
+
+def train_and_save(name: str,  # a registered organism
+                   target: Path,  # the folder to write; an existing one is replaced only once the new one is complete
+                   device: str = "cpu",
+                   progress: bool = True,
+                   **overrides,  # ToyRecipe fields to change
+                  ) -> Path:
+    "Train the recipe of `name` (with overrides) and write it to `target`."
+    recipe = toy_recipe(name, **overrides)
+    module, tokenizer, log = train_toy(recipe, device=device, progress=progress)
+    target = Path(target)
+    staged = target.with_name(f".{target.name}.new")
+    shutil.rmtree(staged, ignore_errors=True)  # left by an interrupted release
+    atomic_directory(staged, lambda tmp: save_toy(tmp, name, recipe, module, tokenizer, log))
+    shutil.rmtree(target, ignore_errors=True)
+    staged.rename(target)
+    return target
+
+# %% ../nbs/03_toy_models.ipynb #fe1eb3c0
+def released_organism(name: str) -> Path:
+    "The committed folder of a registered organism, checked against its recipe."
+    folder, digest = organisms_dir() / name, toy_recipe(name).digest()
+    if not (folder / "toy_recipe.json").exists():
+        raise FileNotFoundError(f"{folder} is missing: the registered organisms are committed files. Run `make organisms` "
+                                "to train them from their recipes, then commit helpers/organisms/.")
+    trained = training_log(folder)["provenance"]["recipe_digest"]
+    if trained != digest:
+        raise RuntimeError(f"{name}: the committed files in {folder} were trained from recipe {trained}, but TOY_RECIPES now "
+                           f"gives recipe {digest}. Run `make organisms` (it retrains every registered organism and updates "
+                           "their SHA-256 pins), then commit helpers/organisms/, nbs/ and helpers/.")
+    return folder
+
+def toy_checkpoint(name: str,  # "toy-adder", "toy-calendar", or a task-only organism
                    device: str = "cpu",  # where to train, if training is needed
                    progress: bool = True,
                    **overrides,  # ToyRecipe fields to change
                   ) -> Path:
-    "Folder of the trained model for this recipe, training and saving it when absent."
-    recipe = toy_recipe(name, **overrides)
+    "Folder of the trained model for this recipe: the committed organism, or (for any other recipe) trained into the cache when absent."
     target = toy_folder(name, **overrides)
+    if target.parent == organisms_dir(): return released_organism(name)
     if (target / "toy_recipe.json").exists(): return target
+    recipe = toy_recipe(name, **overrides)
     module, tokenizer, log = train_toy(recipe, device=device, progress=progress)
-    def write(folder):
-        module.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        (folder / "toy_recipe.json").write_text(json.dumps({"name": name, "recipe": asdict(recipe), "log": log}, indent=2))
-    atomic_directory(target, write)
-    return target
-
-def training_log(folder: Path | str) -> dict:
-    "The recipe and training log stored with a toy checkpoint."
-    return json.loads((Path(folder) / "toy_recipe.json").read_text())
+    return atomic_directory(target, lambda tmp: save_toy(tmp, name, recipe, module, tokenizer, log))

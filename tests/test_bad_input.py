@@ -154,6 +154,7 @@ def test_errors_come_before_heavy_work(ctx, monkeypatch):
     from helpers import models as registry
     def heavy(*args, **kwargs): raise AssertionError("heavy work started before the input was checked")
     monkeypatch.setattr(activations, "_trace_batch", heavy)
+    monkeypatch.setattr(activations, "_hook_batch", heavy)
     monkeypatch.setattr(type(ctx.model), "trace", heavy)
     monkeypatch.setattr(toy_models, "toy_checkpoint", heavy)
     monkeypatch.setattr(registry, "toy_checkpoint", heavy)  # load_model's own reference to it

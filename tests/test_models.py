@@ -101,6 +101,21 @@ def test_batched_equals_unbatched_on_every_architecture(tiny_checkpoint):
         assert rel < 1e-4, (site, rel)
 
 
+def test_residual_sites_read_by_hooks_equal_the_trace_on_every_architecture(tiny_checkpoint):
+    "collect_activations reads resid_pre and resid_post with forward hooks (no trace): bit for bit the trace's values."
+    from helpers.activations import _hook_batch, _trace_batch
+    _, folder = tiny_checkpoint
+    model = load_model(folder, device="cpu")
+    from helpers.tokens import pad_right
+    ids, mask, _ = pad_right(model.tokenizer(PROMPTS[:2])["input_ids"], 0)  # padded on the right, as collect_activations does
+    encoding, index = {"input_ids": ids, "attention_mask": mask}, torch.tensor([[0, 1], [1, 2]])
+    for layers, sites in (([0, 2], ["resid_pre", "resid_post"]), ([1], ["resid_pre"]), ([0, 1], ["resid_post"])):
+        hooked = _hook_batch(model, encoding, index, layers, sites)
+        traced = _trace_batch(model, encoding, index, layers, sites)
+        assert sorted(hooked) == sorted(traced)
+        for key in traced: assert torch.equal(hooked[key], traced[key]), (layers, key)
+
+
 def test_block_output_matches_hugging_face_hidden_states(tiny_checkpoint):
     "The accessor's resid_post equals transformers' own hidden_states (before the final norm) for every layer."
     _, folder = tiny_checkpoint

@@ -2,24 +2,75 @@
 import os
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 import torch
 
-from helpers.models import hf_module, load_model
+from helpers import toy_models
+from helpers.models import REGISTRY, folder_sha256, hf_module, load_model
 from helpers.tasks import CALENDAR, addition_problems, addition_prompt, calendar_problems, calendar_prompt
 from helpers.toy_models import (HELD_OUT_TEMPLATES, TOY_RECIPES, TRAIN_TEMPLATES, ToyRecipe, answer_token, calendar_sentences,
-                                evaluate_toy, number_sentences, task_texts, toy_checkpoint, toy_recipe, train_toy,
-                                training_log, weights_sha256, word_tokenizer)
+                                evaluate_toy, number_sentences, organisms_dir, task_texts, toy_checkpoint, toy_recipe,
+                                train_toy, training_log, weights_sha256, word_tokenizer)
 
 MARGIN = 0.02  # the slow test asks every seed for 0.97: another CPU's rounding must not be able to sink a model
 
 
+ORGANISMS = [name for name, spec in REGISTRY.items() if spec.toy]
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache():
-    "Toy checkpoints live in the project cache, so that a trained model is reused by later runs and notebooks."
+    "Toy checkpoints of other recipes live in the project cache, so that a trained model is reused by later runs and notebooks."
     yield
+
+
+def test_the_registry_pins_every_recipe_and_nothing_else():
+    assert ORGANISMS == list(TOY_RECIPES)
+
+
+@pytest.mark.parametrize("name", ORGANISMS)
+def test_committed_organism_files_match_their_pinned_sha256(name):
+    folder = organisms_dir() / name
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == ["config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                     "toy_recipe.json"], files
+    assert folder_sha256(folder) == REGISTRY[name].sha256, (
+        f"{folder} differs from the SHA-256 pinned in helpers.models.REGISTRY: restore it with git, or run `make organisms`")
+
+
+@pytest.mark.parametrize("name", ORGANISMS)
+def test_committed_organism_was_trained_from_the_current_recipe(name):
+    "A recipe changed without new files fails here, with the command that makes them."
+    trained = training_log(organisms_dir() / name)
+    assert trained["recipe"] == asdict(toy_recipe(name)), (
+        f"{name}: TOY_RECIPES changed since its files were trained: run `make organisms` and commit the new files")
+    assert trained["provenance"]["recipe_digest"] == toy_recipe(name).digest(), f"{name}: run `make organisms`"
+    assert set(trained["provenance"]) >= {"recipe_digest", "commit", "torch", "cpu", "trained_on"}
+
+
+def test_loading_a_registered_organism_makes_no_training_call(monkeypatch):
+    def no_training(*args, **kwargs): raise AssertionError("a registered organism was trained instead of loaded")
+    monkeypatch.setattr(toy_models, "train_toy", no_training)
+    monkeypatch.setattr(toy_models, "_train", no_training)
+    for name in ORGANISMS:
+        model = load_model(name, device="cpu")
+        assert weights_sha256(hf_module(model)) == training_log(organisms_dir() / name)["log"]["weights_sha256"]
+
+
+def test_a_changed_recipe_without_new_files_says_what_to_run(monkeypatch):
+    monkeypatch.setitem(TOY_RECIPES, "toy-adder", replace(TOY_RECIPES["toy-adder"], steps=1501))
+    with pytest.raises(RuntimeError, match="Run `make organisms`"): load_model("toy-adder", device="cpu")
+
+
+def test_a_damaged_organism_file_is_refused(tmp_path, monkeypatch):
+    import shutil
+    copy = tmp_path / "organisms"
+    shutil.copytree(organisms_dir(), copy)
+    (copy / "toy-adder" / "tokenizer_config.json").write_text("{}")
+    monkeypatch.setattr(toy_models, "organisms_dir", lambda: copy)
+    with pytest.raises(ValueError, match="not the toy-adder the registry pins"): load_model("toy-adder", device="cpu")
 
 
 def calendar_prompts():
@@ -67,10 +118,18 @@ def test_same_seed_gives_identical_weights(task):
     assert weights_sha256(first) != weights_sha256(third)
 
 
+def test_a_short_training_run_lowers_the_loss():
+    "The training code itself, on the registered adder's data at a small size: a few dozen steps must learn something."
+    recipe = ToyRecipe("adder", steps=40, batch_size=64, d_model=32, n_heads=2, warmup=5)
+    _, _, log = train_toy(recipe, progress=False, log_every=39)
+    first, last = log["steps"][0]["loss"], log["steps"][-1]["loss"]
+    assert last < first, f"loss {first} at step 0, {last} at step 39"
+
+
 TRAIN_AND_HASH = """
 import sys, torch
 torch.set_num_threads(int(sys.argv[1]))
-from dataclasses import replace
+from dataclasses import asdict, replace
 from helpers.toy_models import TOY_RECIPES, train_toy, weights_sha256
 recipe = replace(TOY_RECIPES[sys.argv[2]], steps=30, warmup=10)  # the registered recipe's data and sizes, fewer steps
 module, _, _ = train_toy(recipe, progress=False, log_every=0)
@@ -90,7 +149,7 @@ def test_training_gives_identical_weights_in_other_processes_and_thread_counts(n
     assert hashes[0] == hashes[1], f"1 thread: {hashes[0]}, 2 threads: {hashes[1]}"
 
 
-@pytest.mark.parametrize("name", ["toy-adder", "toy-calendar"])
+@pytest.mark.parametrize("name", ORGANISMS)
 def test_registered_organism_clears_every_bar(name):
     "Every accuracy of the registered (seed 0) organism, recomputed from the loaded model: the paper's task(s), the held-out phrasing or pairs, every kind of sentence."
     model = load_model(name, device="cpu")
@@ -104,7 +163,7 @@ def test_registered_organism_clears_every_bar(name):
 @pytest.mark.parametrize("name", list(TOY_RECIPES))
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_every_seed_clears_every_bar(name, seed):
-    "Three seeds of every organism (about half an hour on 2 cores when nothing is cached): each bar holds with a margin."
+    "Three seeds of every organism (seed 0 committed, the others about 40 minutes on 2 cores when not cached): each bar holds with a margin."
     log = training_log(toy_checkpoint(name, seed=seed, progress=False))["log"]
     worst = min(log["final"].items(), key=lambda kv: kv[1])
     assert worst[1] >= 0.95 + MARGIN, f"{name} seed {seed}: {worst[0]} = {worst[1]:.4f}, under the bar 0.95 + margin {MARGIN}"
@@ -140,3 +199,10 @@ def test_circle_patch_moves_the_toy_calendar_answer_to_the_target():
     # of weekday answers on the task-only organism, 33-45% on three seeds of the mixture one; the notebook reports it).
     z = (hits - expected) / variance ** 0.5
     assert z > 3.09, f"{hits} of 193 answers moved to the target (chance: {expected:.1f}); z = {z:.2f}"
+
+
+def test_the_readme_states_the_committed_organisms_provenance():
+    from pathlib import Path
+    from helpers.models import organisms_markdown
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert organisms_markdown() in readme, "README's organisms table is stale: run `make organisms`, or update_readme_organisms()"
