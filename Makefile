@@ -97,9 +97,12 @@ check-runs: install
 
 # The paper and gpu profiles end to end on the CPU against scaled-down stand-ins of their models (random weights,
 # sizes capped by paper_reproductions/profiles/dry_run/): results in runs/paper-dry/ and runs/gpu-dry/, marked as dry runs.
+# The two run side by side, one torch thread each: the stand-ins are so small that a dry run is mostly Python and
+# imports, which one core serves; each line is prefixed by its profile. Stand-ins both name are shared through the cache.
 dry-run: install
-	$(BIN)/python -m helpers.runner run --profile paper --dry-run
-	$(BIN)/python -m helpers.runner run --profile gpu --dry-run
+	@(set -o pipefail; OMP_NUM_THREADS=1 $(BIN)/python -m helpers.runner run --profile paper --dry-run 2>&1 | sed -u 's/^/paper-dry | /') & paper=$$!; \
+	(set -o pipefail; OMP_NUM_THREADS=1 $(BIN)/python -m helpers.runner run --profile gpu --dry-run 2>&1 | sed -u 's/^/gpu-dry | /'); gpu=$$?; \
+	wait $$paper; paper=$$?; if [ $$paper -ne 0 ] || [ $$gpu -ne 0 ]; then echo "dry runs failed (paper: exit $$paper, gpu: exit $$gpu)"; exit 1; fi
 	$(BIN)/python -m pytest -q --confcutdir tests/after_dry_run tests/after_dry_run
 
 # Every benchmark (extraction, SAE training, probing, Switch SAEs, patching, a busy machine, and what a first run costs:

@@ -128,12 +128,13 @@ RESIDUAL_SITES = ("resid_pre", "resid_post")
 class _Done(Exception): "Raised by the hook of the last site read: the rest of the forward pass is not needed."
 
 def _hook_batch(model, encoding, index, layers, sites):
-    "As `_trace_batch`, for residual sites only, with forward hooks on the blocks instead of a trace."
-    rows = torch.arange(index.shape[0], device=index.device)[:, None]
+    "As `_trace_batch`, for residual sites only, with forward hooks on the blocks instead of a trace; `index=None` keeps every token."
+    rows = None if index is None else torch.arange(index.shape[0], device=index.device)[:, None]
     width, blocks, saved, handles = d_model(model), block_modules(model), {}, []
     last = ("resid_post" if "resid_post" in sites else "resid_pre", max(layers))
     def keep(site, layer, value):
-        saved[site, layer] = hidden_state(value, width)[rows, index]
+        h = hidden_state(value, width)
+        saved[site, layer] = h if index is None else h[rows, index]
         if (site, layer) == last: raise _Done
     def before(layer): return lambda module, args, kwargs: keep("resid_pre", layer, args[0] if args else kwargs["hidden_states"])
     def after(layer): return lambda module, args, output: keep("resid_post", layer, output)
@@ -214,9 +215,13 @@ def collect_token_activations(model, prompts: list[str], layer: int, site: str =
     rows = [None] * len(prompts)
     for batch in progress_bar(_batches([len(t) for t in token_ids], batch_size), desc="token activations", disable=not progress, leave=False):
         ids, mask, _ = pad_right([token_ids[i] for i in batch], pad_id)
-        count_forward(ids)
-        with model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}):
-            value = SITES[site](model, layer).save()
+        encoding = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
+        if site in RESIDUAL_SITES: value = _hook_batch(model, encoding, None, [layer], [site])[site, layer]
+        else:
+            count_forward(ids)
+            with model.trace(encoding) as tracer:
+                value = SITES[site](model, layer).save()
+                tracer.stop()  # the blocks after this one, and the unembedding, need not run
         for j, i in enumerate(batch): rows[i] = value[j, :len(token_ids[i])].float().cpu()
     out = torch.cat(rows)
     if use_cache: save_cached(cache_path(key), key, {"tokens": out})

@@ -18,12 +18,12 @@ from pathlib import Path
 import jsonschema
 
 from .core import FORWARD_PASSES, atomic_write, environment_record, repro_dir, runs_dir
-from .papers import METRICS, PAPERS, describe_metric
+from .papers import METRICS, PAPERS, describe_metric, is_wall_clock
 
 # %% auto #0
 __all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'save_table', 'verdict',
            'ordering_verdicts', 'format_value', 'metrics_csv', 'results_markdown', 'parameter_names', 'run_parameters',
-           'write_results']
+           'write_results', 'run_results', 'compare_runs']
 
 # %% ../nbs/19_results.ipynb #efcbbc87
 # A metric is a number, or a short list of numbers where the quantity is a set (e.g. the top Fourier periods).
@@ -203,3 +203,26 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(results, indent=2, allow_nan=False)))
     atomic_write(folder / "metrics.csv", lambda tmp: tmp.write_text(metrics_csv(results)))
     return path
+
+# %% ../nbs/19_results.ipynb #bd596705
+def run_results(folder: Path | str) -> dict[str, dict]:
+    "notebook -> its results.json, for a profile's results folder (`runs/<profile>`)."
+    return {p.parent.name: json.loads(p.read_text()) for p in sorted(Path(folder).glob("*/results.json"))}
+
+def _differences(a: dict, b: dict) -> dict:
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+
+def compare_runs(first: Path | str,  # a profile's results folder
+                 second: Path | str,  # another run of the same profile
+                ) -> dict[str, dict]:
+    "notebook -> what differs between the two runs: metrics (first, second), measured times that only one run recorded, notebooks only one run has."
+    a, b = run_results(first), run_results(second)
+    report = {name: {"only in": str(first if name in a else second)} for name in sorted(set(a) ^ set(b))}
+    for name in sorted(set(a) & set(b)):
+        timed = {run: {k for k in r[name]["metrics"] if is_wall_clock(name, k)} for run, r in (("a", a), ("b", b))}
+        found = _differences({k: v for k, v in a[name]["metrics"].items() if k not in timed["a"]},
+                             {k: v for k, v in b[name]["metrics"].items() if k not in timed["b"]})
+        if timed["a"] != timed["b"]: found["timed"] = (sorted(timed["a"]), sorted(timed["b"]))
+        if found: report[name] = {**found, "environment": _differences(a[name]["environment"], b[name]["environment"]),
+                                  "params": _differences(a[name]["params"], b[name]["params"])}
+    return report

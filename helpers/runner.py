@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .core import (PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir, interactive, log_line, project_setting,
                           repro_dir, runs_dir)
-from .results import format_value, results_markdown, validate_results
+from .results import compare_runs, format_value, results_markdown, run_results, validate_results
 
 # %% auto #0
 __all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'Parameter', 'parameters_cell',
@@ -442,7 +442,17 @@ def command_line() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="rebuild summary.md from existing results")
     s.add_argument("--profile", default="smoke")
     s.add_argument("--out", default=None)
+    c = sub.add_parser("compare", help="the metrics that differ between two runs of a profile (measured times aside)")
+    c.add_argument("first", help="a profile's results folder, e.g. runs/smoke")
+    c.add_argument("second", help="another run of the same profile")
     return parser
+
+def _print_comparison(first: str, second: str) -> int:
+    found, names = compare_runs(first, second), sorted(run_results(first))
+    if not names: raise ValueError(f"{first} holds no results.json: give a profile's results folder, such as runs/smoke")
+    for name, what in found.items(): print(f"{name}: {json.dumps(what, default=str)}")
+    print(f"{len(names) - len(found)} of {len(names)} notebooks give identical metrics" + (f"; {len(found)} differ" if found else ""))
+    return int(bool(found))
 
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point (`python -m helpers.runner`)."
@@ -455,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
                        prepare_first=preparing_only or args.prepare, notebooks=not preparing_only)
         if args.command == "list":
             print(describe(args.notebooks_dir, args.profile, args.profiles_dir)); return 0
+        if args.command == "compare": return _print_comparison(args.first, args.second)
         print(write_summary(Path(args.out or runs_dir()), args.profile).read_text()); return 0
     except (ValueError, TypeError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)

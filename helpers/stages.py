@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .activations import cache_path, load_cached, save_cached, weights_fingerprint
 from .core import count_forward, progress_bar
 from .models import _get, block_input, block_modules, block_output, hf_module, n_layers, neuron_directions
 from .tokens import pad_right, tokenize_prompts
@@ -192,21 +193,29 @@ def _moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return z.pow(3).mean(1), z.pow(4).mean(1)
 
 @torch.no_grad()
-def neuron_vocab_moments(model, chunk: int = 512) -> pd.DataFrame:
+def neuron_vocab_moments(model,
+                         chunk: int = 512,  # neurons per product with the unembedding
+                         use_cache: bool = True,  # read and write the on-disk cache, keyed by the weights
+                        ) -> pd.DataFrame:
     "Per MLP neuron: layer, neuron, and the skew and kurtosis over the vocabulary of its output direction's cosines with the unembedding."
+    key = {"neuron_vocab_moments": 1, "weights": weights_fingerprint(model), "dtype": str(hf_module(model).dtype)}
+    if use_cache and (hit := load_cached(cache_path(key), key)) is not None:
+        return pd.DataFrame({k: v.numpy() for k, v in hit.items()})[["layer", "neuron", "skew", "kurtosis"]]
     norm, unembed = final_norm(model), hf_module(model).get_output_embeddings().weight.detach().float().cpu()  # [vocab, d]
     W_U = (unembed * norm.weight.detach().float().cpu()).T  # [d, vocab], the gain folded in
     W_U = W_U - W_U.mean(1, keepdim=True)
     W_U = W_U / W_U.norm(dim=0, keepdim=True)
     rows = []
-    for layer in range(n_layers(model)):
+    for layer in progress_bar(range(n_layers(model)), desc="neuron moments over the vocabulary"):
         w = neuron_directions(model, layer)  # [d_mlp, d]
         if isinstance(norm, torch.nn.LayerNorm): w = w - w.mean(1, keepdim=True)  # TransformerLens centres what LayerNorm models write
         for start in range(0, len(w), chunk):
             part = w[start:start + chunk]
             skew, kurt = _moments(part @ W_U / part.norm(dim=1, keepdim=True))
             rows.append(pd.DataFrame({"layer": layer, "neuron": np.arange(start, start + len(part)), "skew": skew.numpy(), "kurtosis": kurt.numpy()}))
-    return pd.concat(rows, ignore_index=True)
+    moments = pd.concat(rows, ignore_index=True)
+    if use_cache: save_cached(cache_path(key), key, {k: torch.from_numpy(moments[k].to_numpy().copy()) for k in moments})
+    return moments
 
 def neuron_classes(moments: pd.DataFrame, kurtosis: float = 10.0) -> pd.DataFrame:
     "Per layer: how many prediction (kurtosis above `kurtosis`, positive skew) and suppression (negative skew) neurons."

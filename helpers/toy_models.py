@@ -299,14 +299,16 @@ def _train(recipe, device, progress, log_every):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step(); schedule.step()
-        if log_every and (step % log_every == 0 or step == recipe.steps - 1):
+        if log_every and step % log_every == 0 and step < recipe.steps - 1:  # the last step is logged below, evaluated once
             module.eval()
             metrics = evaluate_toy(module, tokenizer, recipe)
             module.train()
             log["steps"].append({"step": step, "loss": round(loss.item(), 5), **{k: round(v, 4) for k, v in metrics.items()}})
             bar.set_postfix(loss=f"{loss.item():.3f}")
     module.eval()
-    log.update(final=evaluate_toy(module, tokenizer, recipe), train_seconds=round(time.time() - start, 1),
+    final = evaluate_toy(module, tokenizer, recipe)
+    if log_every: log["steps"].append({"step": recipe.steps - 1, "loss": round(loss.item(), 5), **{k: round(v, 4) for k, v in final.items()}})
+    log.update(final=final, train_seconds=round(time.time() - start, 1),
                device=str(device), torch_threads=torch.get_num_threads() if device.type == "cpu" else None, torch=torch.__version__,
                weights_sha256=weights_sha256(module))
     return module, tokenizer, log

@@ -1,8 +1,12 @@
 """Tests that compare a second smoke run with the first one (`make smoke`, in runs/smoke/), run by `make test` after it
 (`pytest --confcutdir tests/after_smoke tests/after_smoke`: the per-test cache of tests/conftest.py must not apply).
 
-The second run gets a fresh activation cache (models and SAEs are shared, they are inputs, not results) and a fake
-Hugging Face token in its environment."""
+The second run re-executes every notebook with the first run's caches (models, SAEs, activations, stand-ins: each entry
+keyed by everything that determines it and checked by its checksum, see tests/test_cache_integrity.py), so it re-runs
+what can differ between two runs: the notebooks' own computations (fits, patching, probes, interventions, verdicts).
+That a cold cache gives the same numbers as a warm one is checked where the caches are made (nbs/05_activations,
+tests/test_cache_integrity.py), and two fresh clones with separate caches by `make test-slow`
+(tests/test_fresh_caches.py). Its environment carries a fake Hugging Face token."""
 import json
 import os
 import subprocess
@@ -37,10 +41,7 @@ def second_run(first_run, tmp_path_factory):
     "(results by notebook, the output folder, the runner's log) of a second smoke run of the same notebooks."
     from helpers.core import cache_dir
     tmp = tmp_path_factory.mktemp("second")
-    cache = tmp / "cache"
-    cache.mkdir()
-    for shared in ("models", "saes"): os.symlink(cache_dir(shared), cache / shared)
-    env = {**os.environ, "INTERP_CACHE_DIR": str(cache), "HF_TOKEN": FAKE_TOKEN, "HUGGING_FACE_HUB_TOKEN": FAKE_TOKEN}
+    env = {**os.environ, "INTERP_CACHE_DIR": str(cache_dir()), "HF_TOKEN": FAKE_TOKEN, "HUGGING_FACE_HUB_TOKEN": FAKE_TOKEN}
     done = subprocess.run([sys.executable, "-m", "helpers.runner", "run", *first_run, "--profile", "smoke",
                            "--out", str(tmp / "runs"), "--log-output"], cwd=ROOT, env=env, capture_output=True, text=True)
     log = done.stdout + done.stderr
