@@ -86,12 +86,13 @@ nbtest: install
 pytest: install
 	$(BIN)/python -m pytest -q tests --ignore=tests/after_smoke --ignore=tests/after_dry_run
 
-# Tests marked slow: three seeds of every toy organism must clear every accuracy bar with a margin (about half an
-# hour on 2 cores when the checkpoints are not cached).
+# Tests marked slow: three seeds of every organism must clear every accuracy bar with a margin (about 40 minutes on
+# 2 cores for the seeds that are not committed, when not cached), and two smoke runs from empty caches of their own
+# must give identical metrics (about 20 minutes).
 test-slow: install
 	$(BIN)/python -m pytest -q --slow -m slow tests --ignore=tests/after_smoke --ignore=tests/after_dry_run
 
-# Determinism and secrets: a second smoke run (fresh activation cache, a fake HF_TOKEN) against runs/smoke/.
+# Determinism and secrets: a second smoke run (on the first run's caches, a fake HF_TOKEN) against runs/smoke/.
 check-runs: install
 	$(BIN)/python -m pytest -q --confcutdir tests/after_smoke tests/after_smoke
 

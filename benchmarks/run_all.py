@@ -46,18 +46,21 @@ def table(rows: list[dict]) -> str:
     lines = ["| benchmark | figure | value | unit | target | met | note |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         met = {True: "yes", False: "**missed**", None: ""}[r["met"]]
-        when = f" ({r['date']})" if r.get("date") else ""
+        when = f" ({', '.join(x for x in (r.get('date'), r.get('cpu')) if x)})" if r.get("date") or r.get("cpu") else ""
         lines.append(f"| {r['benchmark']}{when} | {r['figure']} | {fmt(r['value'])} | {r['unit']} | {r['target']} | {met} | {r['note']} |")
     return "\n".join(lines)
 
 
-def latest_rows(results: Path, machine_name: str, date: str) -> list[dict]:
-    "Each benchmark's rows from the newest results file of this machine that has it; rows of other days carry their date."
+def latest_rows(results: Path, machine_name: str, date: str, cpu: str) -> list[dict]:
+    """Each benchmark's rows from the newest results file of this machine kind that has it; rows of other days carry
+    their date, and rows measured on another CPU model its name."""
     newest = {}
     for path in sorted(results.glob(f"{machine_name}-*.json")):
         saved = json.loads(path.read_text())
+        other_cpu = saved["machine"]["cpu"] if saved["machine"]["cpu"] != cpu else None
         for name in {r["benchmark"] for r in saved["rows"]} & set(ORDER):
-            newest[name] = [{**r, "date": None if saved["date"] == date else saved["date"]} for r in saved["rows"] if r["benchmark"] == name]
+            newest[name] = [{**r, "date": None if saved["date"] == date else saved["date"], "cpu": other_cpu}
+                            for r in saved["rows"] if r["benchmark"] == name]
     return [r for name in ORDER for r in newest.get(name, [])]
 
 
@@ -73,8 +76,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=[*BENCHMARKS, "gpu"], help="run only these benchmarks")
     parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--readme-only", action="store_true", help="rewrite the README's table from the saved results, run nothing")
     args = parser.parse_args(argv)
     info, rows, failed = machine(), [], []
+    results = ROOT / "benchmarks" / "results"
+    if args.readme_only:
+        newest = max(results.glob(f"{info['name']}-*.json"))
+        update_readme(readme_header(json.loads(newest.read_text())) + "\n\n"
+                      + table(latest_rows(results, info["name"], newest.stem.split("-", 1)[1], info["cpu"])))
+        return 0
     for name in args.only or [*BENCHMARKS, "gpu"]:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         try:
@@ -85,7 +95,6 @@ def main(argv=None) -> int:
             traceback.print_exc()
             rows.append(row(name, "benchmark failed", math.nan, "", note="see the log"))
     date = datetime.date.today().isoformat()
-    results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
     path = results / f"{info['name']}-{date}.json"
     if args.only and path.exists():  # a partial re-run replaces its benchmarks' rows in the day's file
@@ -93,14 +102,21 @@ def main(argv=None) -> int:
         rows = [r for r in json.loads(path.read_text())["rows"] if r["benchmark"] not in rerun] + rows
         rows.sort(key=lambda r: ORDER.index(r["benchmark"]) if r["benchmark"] in ORDER else len(ORDER))
     path.write_text(json.dumps({"date": date, "machine": info, "rows": rows}, indent=2, default=str))
-    header = (f"Measured on {date}: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB"
-              + (f", {info['gpu']}" if info["gpu"] else ", no GPU") + f"; torch {info['torch']}.")
-    print(header + "\n\n" + table(rows))
+    print(f"Measured on {date}: {_machine_text(info)}.\n\n" + table(rows))
     print(f"\nwritten: {path.relative_to(ROOT)}")
-    if args.update_readme:  # every benchmark's latest figures on this machine, dated where not run today
-        update_readme(header.replace("Measured on", "Latest measurements,", 1) + " A date beside a benchmark: measured that day, not re-run since."
-                      + "\n\n" + table(latest_rows(results, info["name"], date)))
+    if args.update_readme:  # every benchmark's latest figures on this machine kind, dated where not run today
+        update_readme(readme_header({"date": date, "machine": info}) + "\n\n" + table(latest_rows(results, info["name"], date, info["cpu"])))
     return 1 if failed else 0
+
+
+def _machine_text(info: dict) -> str:
+    return (f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB" + (f", {info['gpu']}" if info["gpu"] else ", no GPU")
+            + f"; torch {info['torch']}")
+
+
+def readme_header(saved: dict) -> str:
+    return (f"Latest measurements, {saved['date']}: {_machine_text(saved['machine'])}. A date beside a benchmark: measured that "
+            "day, not re-run since; a CPU beside it: measured on that CPU model.")
 
 
 if __name__ == "__main__":
