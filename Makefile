@@ -107,9 +107,10 @@ dry-run: install
 	$(BIN)/python -m pytest -q --confcutdir tests/after_dry_run tests/after_dry_run
 
 # Every benchmark (extraction, SAE training, probing, Switch SAEs, patching, a busy machine, and what a first run costs:
-# make reproduce from an empty cache, its re-runs, make test in a fresh clone; GPU when present): a table, and
-# benchmarks/results/<machine>-<date>.json, in about two and a half hours on 2 cores.
-# BENCH_ARGS=--update-readme also writes the table into the README; BENCH_ARGS="--only sae busy_machine" runs a few.
+# make reproduce from an empty cache and its re-runs (first_run), make test in a fresh clone with a cold cache
+# (make_test); GPU when present): a table with the CPU named, and benchmarks/results/<machine>-<date>.json, in about
+# two and a half hours on 2 cores. BENCH_ARGS=--update-readme also writes the table into the README;
+# BENCH_ARGS="--only make_test first_run" runs a few.
 bench: install-models
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
