@@ -188,9 +188,12 @@ def uniform_previous_attention(model, texts: list[str], max_tokens: int = 128, b
 
 # %% ../nbs/16_stages.ipynb #529b2f8b
 def _moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "Skew and Pearson kurtosis of each row."
-    z = (x - x.mean(1, keepdim=True)) / x.std(1, unbiased=False, keepdim=True)
-    return z.pow(3).mean(1), z.pow(4).mean(1)
+    "Skew and Pearson kurtosis of each row. `x` is overwritten: its rows span the vocabulary, and each pass over them costs about as much as the product that made them."
+    x -= x.mean(1, keepdim=True)
+    powers = x * x
+    variance = powers.mean(1)
+    skew = powers.mul_(x).mean(1) / variance.pow(1.5)
+    return skew, powers.mul_(x).mean(1) / variance.pow(2)
 
 @torch.no_grad()
 def neuron_vocab_moments(model,
@@ -198,7 +201,7 @@ def neuron_vocab_moments(model,
                          use_cache: bool = True,  # read and write the on-disk cache, keyed by the weights
                         ) -> pd.DataFrame:
     "Per MLP neuron: layer, neuron, and the skew and kurtosis over the vocabulary of its output direction's cosines with the unembedding."
-    key = {"neuron_vocab_moments": 1, "weights": weights_fingerprint(model), "dtype": str(hf_module(model).dtype)}
+    key = {"neuron_vocab_moments": 2, "weights": weights_fingerprint(model), "dtype": str(hf_module(model).dtype)}
     if use_cache and (hit := load_cached(cache_path(key), key)) is not None:
         return pd.DataFrame({k: v.numpy() for k, v in hit.items()})[["layer", "neuron", "skew", "kurtosis"]]
     norm, unembed = final_norm(model), hf_module(model).get_output_embeddings().weight.detach().float().cpu()  # [vocab, d]
@@ -211,7 +214,7 @@ def neuron_vocab_moments(model,
         if isinstance(norm, torch.nn.LayerNorm): w = w - w.mean(1, keepdim=True)  # TransformerLens centres what LayerNorm models write
         for start in range(0, len(w), chunk):
             part = w[start:start + chunk]
-            skew, kurt = _moments(part @ W_U / part.norm(dim=1, keepdim=True))
+            skew, kurt = _moments(part @ W_U)  # cosines up to each neuron's norm, which skew and kurtosis ignore
             rows.append(pd.DataFrame({"layer": layer, "neuron": np.arange(start, start + len(part)), "skew": skew.numpy(), "kurtosis": kurt.numpy()}))
     moments = pd.concat(rows, ignore_index=True)
     if use_cache: save_cached(cache_path(key), key, {k: torch.from_numpy(moments[k].to_numpy().copy()) for k in moments})
