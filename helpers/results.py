@@ -23,7 +23,7 @@ from .papers import METRICS, PAPERS, describe_metric, is_wall_clock
 # %% auto #0
 __all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'save_table', 'verdict',
            'ordering_verdicts', 'format_value', 'metrics_csv', 'results_markdown', 'parameter_names', 'run_parameters',
-           'write_results', 'run_results', 'compare_runs']
+           'write_results', 'run_results', 'compare_runs', 'verdict_changes']
 
 # %% ../nbs/19_results.ipynb #efcbbc87
 # A metric is a number, or a short list of numbers where the quantity is a set (e.g. the top Fourier periods).
@@ -226,3 +226,24 @@ def compare_runs(first: Path | str,  # a profile's results folder
         if found: report[name] = {**found, "environment": _differences(a[name]["environment"], b[name]["environment"]),
                                   "params": _differences(a[name]["params"], b[name]["params"])}
     return report
+
+# %% ../nbs/19_results.ipynb #06d081b1
+_NUMBER = re.compile(r"[−-]?\d[\d,]*(?:\.\d+)?(?:e[−+-]?\d+)?%?")
+
+def _verdict_key(v: dict) -> tuple[str, str]:
+    return v["group"], _NUMBER.sub("#", v["claim"])
+
+def verdict_changes(first: Path | str,  # a profile's results folder
+                    second: Path | str,  # another run of the same notebooks
+                   ) -> list[dict]:
+    "The verdicts that differ between two runs: notebook, group, each run's claim and answer (None where that run has no such verdict)."
+    a, b = run_results(first), run_results(second)
+    changes = []
+    for name in sorted(set(a) | set(b)):
+        mine, theirs = ({_verdict_key(v): v for v in r.get(name, {}).get("verdicts", [])} for r in (a, b))
+        for key in [*mine, *(k for k in theirs if k not in mine)]:
+            x, y = mine.get(key), theirs.get(key)
+            if x is None or y is None or x["holds"] != y["holds"]:
+                changes.append({"notebook": name, "group": key[0], "first": x and x["claim"], "first_holds": x and x["holds"],
+                                "second": y and y["claim"], "second_holds": y and y["holds"]})
+    return changes

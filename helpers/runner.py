@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .core import (PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir, interactive, log_line, project_setting,
                           repro_dir, runs_dir)
-from .results import compare_runs, format_value, results_markdown, run_results, validate_results
+from .results import compare_runs, format_value, results_markdown, run_results, validate_results, verdict_changes
 
 # %% auto #0
 __all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'Parameter', 'parameters_cell',
@@ -442,7 +442,7 @@ def command_line() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="rebuild summary.md from existing results")
     s.add_argument("--profile", default="smoke")
     s.add_argument("--out", default=None)
-    c = sub.add_parser("compare", help="the metrics that differ between two runs of a profile (measured times aside)")
+    c = sub.add_parser("compare", help="the metrics and verdicts that differ between two runs (measured times aside)")
     c.add_argument("first", help="a profile's results folder, e.g. runs/smoke")
     c.add_argument("second", help="another run of the same profile")
     return parser
@@ -452,6 +452,11 @@ def _print_comparison(first: str, second: str) -> int:
     if not names: raise ValueError(f"{first} holds no results.json: give a profile's results folder, such as runs/smoke")
     for name, what in found.items(): print(f"{name}: {json.dumps(what, default=str)}")
     print(f"{len(names) - len(found)} of {len(names)} notebooks give identical metrics" + (f"; {len(found)} differ" if found else ""))
+    answer = lambda holds: "absent" if holds is None else "yes" if holds else "no"
+    for c in (changes := verdict_changes(first, second)):
+        print(f"verdict changed: {c['notebook']} ({c['group']}): {answer(c['first_holds'])} -> {answer(c['second_holds'])}: "
+              f"{c['first'] or '-'} | {c['second'] or '-'}")
+    print(f"{len(changes)} verdicts differ")
     return int(bool(found))
 
 def main(argv: list[str] | None = None) -> int:
