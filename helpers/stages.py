@@ -3,6 +3,7 @@
 # %% ../nbs/16_stages.ipynb #9e4b60ce
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
@@ -15,8 +16,8 @@ from .models import _get, block_input, block_modules, block_output, hf_module, n
 from .tokens import pad_right, tokenize_prompts
 
 # %% auto #0
-__all__ = ['INTERVENTIONS', 'FINAL_NORMS', 'text_batches', 'swapped_blocks', 'intervened_logits', 'intervention_list',
-           'intervention_sweep', 'final_norm', 'logit_lens_entropy', 'previous_token_attention',
+__all__ = ['INTERVENTIONS', 'FINAL_NORMS', 'text_batches', 'swapped_blocks', 'intervened_logits', 'final_norm',
+           'intervention_list', 'intervention_sweep', 'logit_lens_entropy', 'previous_token_attention',
            'uniform_previous_attention', 'neuron_vocab_moments', 'neuron_classes', 'robustness_summary',
            'stage_summary']
 
@@ -63,12 +64,63 @@ def intervened_logits(model, ids: torch.Tensor, mask: torch.Tensor,
             logits = model.output.logits.save()
     return logits.float()
 
+# %% ../nbs/16_stages.ipynb #f583ff3f
+FINAL_NORMS = ("model.norm", "transformer.ln_f", "gpt_neox.final_layer_norm", "model.final_layernorm", "model.decoder.final_layer_norm")
+
+def final_norm(model) -> torch.nn.Module:
+    "The norm before the unembedding."
+    hf = hf_module(model)
+    found = next((m for m in (_get(hf, name) for name in FINAL_NORMS) if isinstance(m, torch.nn.Module)), None)
+    if found is None: raise NotImplementedError(f"{model.name}: no final norm found (tried {', '.join(FINAL_NORMS)})")
+    return found
+
 # %% ../nbs/16_stages.ipynb #0f1f28c2
 def intervention_list(n_layers: int, kinds=INTERVENTIONS) -> list[tuple[str, int]]:
     "Every deletion (0..L-1) and every adjacent swap (0..L-2) of a model with `n_layers` blocks."
     unknown = set(kinds) - set(INTERVENTIONS)
     if unknown: raise ValueError(f"unknown interventions {sorted(unknown)}: use {INTERVENTIONS}")
     return [("delete", l) for l in range(n_layers) if "delete" in kinds] + [("swap", l) for l in range(n_layers - 1) if "swap" in kinds]
+
+def _recorded_run(model, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, list[tuple]]:
+    "The original model's logits (float32) on a batch, and each block's call, recorded as (args, kwargs) in forward order."
+    calls, device = [], hf_module(model).device
+    record = lambda module, args, kwargs: calls.append((args, kwargs))
+    hooks = [m.register_forward_pre_hook(record, with_kwargs=True) for m in block_modules(model)]
+    count_forward(ids)
+    try: logits = hf_module(model)(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False).logits
+    finally:
+        for hook in hooks: hook.remove()
+    return logits.float(), calls
+
+def _replayed(model, calls: list[tuple], h: torch.Tensor, first: int, stop: int | None = None) -> torch.Tensor:
+    "The hidden state after blocks `first` to `stop - 1` (default: the last), from `h` entering block `first`, each called as recorded."
+    mods = block_modules(model)
+    for i in range(first, len(mods) if stop is None else stop):
+        args, kwargs = calls[i]
+        out = mods[i](h, *args[1:], **kwargs) if args else mods[i](**{**kwargs, "hidden_states": h})
+        h = out[0] if isinstance(out, tuple) else out
+    return h
+
+def _unembedded(model, h: torch.Tensor) -> torch.Tensor:
+    return hf_module(model).get_output_embeddings()(final_norm(model)(h)).float()
+
+def _measured_interventions(model, ids: torch.Tensor, mask: torch.Tensor, runs: list, calls: list[tuple], original: torch.Tensor,
+                            measure) -> dict:
+    """`measure(logits)` of each intervention in `runs` on a batch. An intervention at block l leaves blocks 0 to l - 1 as they
+    were, so it starts from the original run's input to block l (`calls`): the sweep runs about half as many blocks. If the
+    blocks replayed one by one do not give the original logits bit for bit, every intervention runs as a full forward instead."""
+    args, kwargs = calls[0]
+    h, measured = args[0] if args else kwargs["hidden_states"], {}
+    for layer in range(len(calls)):
+        if ("delete", layer) in runs: measured["delete", layer] = measure(_unembedded(model, _replayed(model, calls, h, layer + 1)))
+        if ("swap", layer) in runs:
+            with swapped_blocks(model, layer): measured["swap", layer] = measure(_unembedded(model, _replayed(model, calls, h, layer)))
+        h = _replayed(model, calls, h, layer, layer + 1)
+    if not torch.equal(_unembedded(model, h), original):
+        warnings.warn(f"{model.name}: its blocks replayed one by one do not give its logits; every intervention runs as a full forward")
+        return {run: measure(intervened_logits(model, ids, mask, run)) for run in runs}
+    for _ in runs: count_forward(ids)  # each a forward pass, if only of the blocks after the intervention
+    return measured
 
 @torch.inference_mode()
 def intervention_sweep(model, texts: list[str], max_tokens: int = 128, batch_size: int = 8, kinds=INTERVENTIONS,
@@ -84,15 +136,19 @@ def intervention_sweep(model, texts: list[str], max_tokens: int = 128, batch_siz
     for ids, mask in progress_bar(batches, desc="interventions", disable=not progress, leave=False):
         valid = (mask[:, 1:] * mask[:, :-1]).bool().to(device)  # position p predicts token p + 1
         target = ids[:, 1:].to(device)[valid]
-        logp = intervened_logits(model, ids, mask)[:, :-1][valid].log_softmax(-1)
+        original, calls = _recorded_run(model, ids, mask)
+        logp = original[:, :-1][valid].log_softmax(-1)
         top, loss = logp.argmax(-1), -logp.gather(1, target[:, None])[:, 0]
         n, correct, loss_sum = n + len(target), correct + int((top == target).sum()), loss_sum + float(loss.sum())
         p = logp.exp()
-        for run in runs:
-            logq = intervened_logits(model, ids, mask, run)[:, :-1][valid].log_softmax(-1)
-            kl[run].append((p * (logp - logq)).sum(-1).cpu())
+        def measure(logits):  # KL from the original, and the sums below
+            logq = logits[:, :-1][valid].log_softmax(-1)
             top_q = logq.argmax(-1)
-            sums[run] += [float((-logq.gather(1, target[:, None])[:, 0] - loss).sum()), int((top_q == top).sum()), int((top_q == target).sum())]
+            return ((p * (logp - logq)).sum(-1).cpu(),
+                    [float((-logq.gather(1, target[:, None])[:, 0] - loss).sum()), int((top_q == top).sum()), int((top_q == target).sum())])
+        for run, (values, counts) in _measured_interventions(model, ids, mask, runs, calls, original, measure).items():
+            kl[run].append(values)
+            sums[run] += counts
     accuracy = correct / n
     rows = []
     for (kind, layer), (change, agree, right) in sums.items():
@@ -103,15 +159,6 @@ def intervention_sweep(model, texts: list[str], max_tokens: int = 128, batch_siz
     return pd.DataFrame(rows), {"tokens": n, "accuracy": accuracy, "loss": loss_sum / n}
 
 # %% ../nbs/16_stages.ipynb #4b70433a
-FINAL_NORMS = ("model.norm", "transformer.ln_f", "gpt_neox.final_layer_norm", "model.final_layernorm", "model.decoder.final_layer_norm")
-
-def final_norm(model) -> torch.nn.Module:
-    "The norm before the unembedding."
-    hf = hf_module(model)
-    found = next((m for m in (_get(hf, name) for name in FINAL_NORMS) if isinstance(m, torch.nn.Module)), None)
-    if found is None: raise NotImplementedError(f"{model.name}: no final norm found (tried {', '.join(FINAL_NORMS)})")
-    return found
-
 def _final_scale_reading(norm: torch.nn.Module, h: torch.Tensor, final: torch.Tensor) -> torch.Tensor:
     "The authors' TransformerLens reading of a residual point `h` given the final point `final` (see above)."
     if isinstance(norm, torch.nn.LayerNorm):
