@@ -49,10 +49,13 @@ def _each(stderr: str, prefix: str = "") -> str:
 
 
 def reproduce_rows(profile: str = "cpu") -> list[dict]:
-    rows = []
+    "The rows of `make reproduce`'s command; its results stay in benchmarks/results/tmp/first-run/<profile>, for `runner compare`."
+    rows, out = [], ROOT / "benchmarks" / "results" / "tmp" / "first-run"
+    shutil.rmtree(out / profile, ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
-        cache, out = Path(tmp) / "cache", Path(tmp) / "runs"
+        cache = Path(tmp) / "cache"
         total, done = _runner(["run", "--profile", profile, "--prepare"], cache, out)
+        (out / f"{profile}.log").write_text(done.stdout + done.stderr)
         found = re.search(rf"^{TIME}preparation: (\d+) s", done.stderr, re.M)
         prepared = float(found.group(1)) if found else float("nan")
         limit = TARGETS_MIN["reproduce"] if profile == "cpu" else None
@@ -64,7 +67,7 @@ def reproduce_rows(profile: str = "cpu") -> list[dict]:
         again, done = _runner(["run", "--profile", profile, "--prepare", "--resume"], cache, out)
         rows.append(row("first run", f"{profile}: the same again with --resume", again, "s", note=_status(done).lstrip("; ")))
         name, change = CHANGED
-        changed, done = _runner(["run", name, "--profile", profile, "-p", change], cache, out)
+        changed, done = _runner(["run", name, "--profile", profile, "-p", change], cache, Path(tmp) / "changed")
         limit = TARGETS_MIN["changed"]
         rows.append(row("first run", f"{profile}: {name} again with {change}", changed, "s", f"<= {limit} min",
                         changed <= limit * 60, note="warm caches" + _status(done)))
