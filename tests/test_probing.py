@@ -190,7 +190,7 @@ def test_cpu_profile_subset_follows_its_rule():
     from helpers.probes import short_prompt_subset
     profile = yaml.safe_load((Path(__file__).resolve().parents[1] / "paper_reproductions" / "profiles" / "cpu.yaml").read_text())
     params = profile["sparse_probing"]
-    assert params["datasets"] == short_prompt_subset(24, params["max_rows"])
+    assert params["datasets"] == short_prompt_subset(16, params["max_rows"])
 
 
 def _stand_in_gemma_scope(folder: Path, d_model: int, n_latents: int, seed: int):
