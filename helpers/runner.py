@@ -431,7 +431,7 @@ def command_line() -> argparse.ArgumentParser:
                    "capped; results in OUT/PROFILE-dry, marked as a dry run")
     r.add_argument("--prepare", action="store_true", help="first run every notebook's preparation cells (models, caches, SAEs)")
     r.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
-    r.add_argument("--profiles-dir", default=None, help=argparse.SUPPRESS)
+    r.add_argument("--profiles-dir", default=None, help="another folder of profiles (default: paper_reproductions/profiles)")
     pr = sub.add_parser("prepare", help="train, convert and cache what the notebooks need, without running them")
     for action in r._actions:
         if action.dest not in ("help", "resume", "log_output", "prepare"): pr._add_action(action)
