@@ -28,6 +28,8 @@ DOCS = ROOT / "docs"
 sys.path.insert(0, str(ROOT))
 from helpers.core import project_setting  # noqa: E402
 from helpers.papers import PAPERS  # noqa: E402
+from helpers.results import verdict_counts  # noqa: E402
+from helpers.runner import SMOKE_NOTE  # noqa: E402
 
 SKIP_FLAGS = set(project_setting("tst_flags").split())  # cells too slow (or needing a GPU) for a docs build
 
@@ -168,6 +170,7 @@ def _run_header(nb, name: str, profile: str, results: dict | None) -> str:
     if paper and f"arxiv.org/abs/{paper['arxiv']}" not in nbformat.writes(nb):
         lines.append(f"**Paper:** [{paper['title']}](https://arxiv.org/abs/{paper['arxiv']}) (arXiv {paper['arxiv']}) · "
                      f"**Authors' code:** [{paper['repo']}](https://github.com/{paper['repo']})")
+    if profile == "smoke": lines.append(SMOKE_NOTE)
     if results:
         env = results["environment"]
         lines.append(f"**This page:** the `{profile}` profile, model `{results['model']}`, on {env.get('device')} "
@@ -221,9 +224,10 @@ def home_page(staging: Path, info: dict, profile: str, runs: Path, helpers: list
             blocks.append(f"```{{image}} figures/{name}-{chosen.name}\n:alt: {name}: {chosen.stem}\n:width: 90%\n```\n")
         if page["results"]:
             metrics, verdicts = page["results"]["metrics"], page["results"].get("verdicts", [])
+            counts = verdict_counts(verdicts)
             blocks.append(f"{len(metrics)} metrics from the `{profile}` run beside the paper's values, grouped by the paper's "
-                          f"tables, and {len(verdicts)} computed verdicts on its claims ({sum(v['holds'] for v in verdicts)} hold), "
-                          f"in the [summary](summary.md).\n")
+                          f"tables, and {len(verdicts)} computed verdicts on its claims ({counts['yes']} yes, {counts['no']} no, "
+                          f"{counts['not applicable']} not applicable), in the [summary](summary.md).\n")
     toc = []
     for name, page in info.items():
         helper_docs = "\n".join(f"helpers/{h}" for h in PAPERS.get(name, {}).get("helpers", []) if h in helpers)

@@ -22,8 +22,9 @@ from .papers import METRICS, PAPERS, describe_metric, is_wall_clock
 
 # %% auto #0
 __all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'save_table', 'verdict',
-           'ordering_verdicts', 'format_value', 'metrics_csv', 'results_markdown', 'parameter_names', 'run_parameters',
-           'write_results', 'run_results', 'compare_runs', 'verdict_changes']
+           'answer', 'verdict_counts', 'at_chance', 'interval_verdict', 'compare_verdict', 'ordering_verdicts',
+           'format_value', 'metrics_csv', 'results_markdown', 'parameter_names', 'run_parameters', 'write_results',
+           'run_results', 'compare_runs', 'verdict_changes']
 
 # %% ../nbs/19_results.ipynb #efcbbc87
 # A metric is a number, or a short list of numbers where the quantity is a set (e.g. the top Fourier periods).
@@ -51,7 +52,8 @@ RESULTS_SCHEMA = {
         "tables": {"type": "array", "items": {"type": "string"}},
         "verdicts": {"type": "array", "items": {"type": "object", "required": ["group", "claim", "holds"], "additionalProperties": False,
                                                 "properties": {"group": {"type": "string"}, "claim": {"type": "string"},
-                                                               "holds": {"type": "boolean"}}}},
+                                                               "holds": {"type": ["boolean", "null"]},
+                                                               "why": {"type": "string", "minLength": 1}}}},
     },
 }
 
@@ -87,21 +89,73 @@ def save_table(frame, name: str, results_dir: str | Path) -> Path:
 # %% ../nbs/19_results.ipynb #d31a5fce
 def verdict(group: str,  # key of the metric group (in `helpers.papers.METRICS`) the claim belongs to
             claim: str,  # the claim, with the numbers that decide it
-            holds) -> dict:
-    "One verdict row."
+            holds,  # whether it holds; ignored when `unless` gives a reason
+            unless: str | None = None,  # why the run cannot decide the claim: the verdict is then "not applicable"
+           ) -> dict:
+    "One verdict row: yes, no, or not applicable with the reason."
+    if unless: return {"group": group, "claim": claim, "holds": None, "why": unless}
+    if holds is None: raise ValueError(f"{claim!r}: a verdict that is not applicable needs its reason (`unless`)")
     return {"group": group, "claim": claim, "holds": bool(holds)}
 
-def ordering_verdicts(group: str, values: dict, ordering: str) -> list[dict]:
+def answer(v: dict) -> str:
+    "A verdict's answer in words: yes, no or not applicable."
+    return "not applicable" if v["holds"] is None else "yes" if v["holds"] else "no"
+
+def verdict_counts(verdicts) -> dict:
+    "How many verdicts answer yes, no and not applicable."
+    return {a: sum(answer(v) == a for v in verdicts) for a in ("yes", "no", "not applicable")}
+
+# %% ../nbs/19_results.ipynb #489d70b4
+def at_chance(n_right: int,  # problems answered right
+              n: int,  # problems
+              chance: float,  # the share right by guessing
+              alpha: float = 0.05) -> str | None:
+    "The reason a claim about how the model does the task is not applicable, or None when it beats chance (one-sided binomial test)."
+    from scipy import stats
+    if stats.binomtest(int(n_right), int(n), chance, alternative="greater").pvalue < alpha: return None
+    return f"the model is not above chance on these prompts ({int(n_right)} of {int(n)} right, chance {chance:.0%})"
+
+def interval_verdict(group: str, claim: str,
+                     estimate: float,  # the measured value
+                     lo: float, hi: float,  # its interval (as the notebook computes it)
+                     decision: float,  # the value that decides the claim
+                     above: bool = True,  # whether the claim is estimate > decision (else estimate < decision)
+                     n: int | None = None,  # items behind the interval (datasets, problems)
+                     min_n: int = 5,  # fewer items than this cannot tell
+                    ) -> dict:
+    "Whether the estimate lies above (below) `decision`; not applicable when its interval contains `decision` or rests on fewer than `min_n` items."
+    text = f"{claim} ({estimate:.3g}, interval [{lo:.3g}, {hi:.3g}])"
+    if n is not None and n < min_n: return verdict(group, text, None, unless=f"{n} items behind the interval, fewer than {min_n}")
+    if lo <= decision <= hi: return verdict(group, text, None, unless=f"the interval contains {decision:.3g}, the value that decides it")
+    return verdict(group, text, estimate > decision if above else estimate < decision)
+
+def compare_verdict(group: str, claim: str, a: float, b: float,
+                    strict: bool = True,  # a > b (else a >= b)
+                    by_construction: str | None = None,  # why a ≥ b holds whatever the model: then not a verdict
+                   ) -> dict:
+    "Whether a > b (or a ≥ b): not applicable on a tie or when the order is fixed by construction."
+    text = f"{claim} ({a:.3g} vs {b:.3g})"
+    if by_construction: return verdict(group, text, None, unless=f"by construction: {by_construction}")
+    if a == b: return verdict(group, text, None, unless="the two values are equal")
+    return verdict(group, text, a > b if strict else a >= b)
+
+def ordering_verdicts(group: str, values: dict, ordering: str,
+                      by_construction: dict | None = None,  # "a >= b" -> why that link holds whatever the model
+                     ) -> list[dict]:
     "Whether `ordering` (names of `values` joined by `>` or `>=`, e.g. 'layer >= helix > circle') holds, as a whole and link by link."
     parts = [p.strip() for p in re.split(r"(>=|>)", ordering)]
     names, ops = parts[0::2], parts[1::2]
     missing = [n for n in names if n not in values]
     if missing: raise KeyError(f"the ordering names {missing}, which are not among the values {list(values)}")
-    links = []
-    for (a, b), op in zip(zip(names, names[1:]), ops):
-        holds = values[a] >= values[b] if op == ">=" else values[a] > values[b]
-        links.append(verdict(group, f"{a} {'≥' if op == '>=' else '>'} {b} ({values[a]:.3g} vs {values[b]:.3g})", holds))
-    whole = verdict(group, f"the paper's ordering {ordering.replace('>=', '≥')}", all(v["holds"] for v in links))
+    fixed = {re.sub(r"\s+", " ", k.strip()): why for k, why in (by_construction or {}).items()}
+    links = [compare_verdict(group, f"{a} {'≥' if op == '>=' else '>'} {b}", values[a], values[b], strict=op == ">",
+                             by_construction=fixed.get(f"{a} {op} {b}"))
+             for (a, b), op in zip(zip(names, names[1:]), ops)]
+    decided = [v for v in links if v["holds"] is not None]
+    title = f"the paper's ordering {ordering.replace('>=', '≥')}" + (" (the links not fixed by construction)" if fixed else "")
+    if not decided: whole = verdict(group, title, None, unless="no link of it can be decided")
+    elif any(not v["holds"] for v in decided): whole = verdict(group, title, False)
+    else: whole = verdict(group, title, True, unless="a link is not applicable" if len(decided) < len(links) - len(fixed) else None)
     return [whole, *links]
 
 # %% ../nbs/19_results.ipynb #86c2ecba
@@ -154,7 +208,8 @@ def results_markdown(results: dict) -> str:
         rows.setdefault(r["group"], []).append(f"| {r['label']} | {format_value(r['value'])} | {paper} | `{r['metric']}` |")
         groups.setdefault(r["group"], r["title"])
     for v in results.get("verdicts", []):
-        rows.setdefault(v["group"], []).append(f"| **verdict:** {v['claim']} | **{'yes' if v['holds'] else 'no'}** | | |")
+        why = f": {v['why']}" if v.get("why") else ""
+        rows.setdefault(v["group"], []).append(f"| **verdict:** {v['claim']} | **{answer(v)}**{why} | | |")
     return "\n".join(f"**{groups[key]}**\n\n| quantity | this run | paper | metric |\n|---|---|---|---|\n" + "\n".join(rows[key]) + "\n"
                      for key in groups if key in rows)
 
@@ -180,7 +235,7 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
                   device: str | None = None,  # the device used (recorded in the environment)
                   paper: str | None = None,  # the paper's title; by default the registry's (`helpers.papers`)
                   params: dict | None = None,  # the parameters as run; by default read from the caller's namespace
-                  verdicts: list[dict] = (),  # computed yes/no rows (`verdict`, `ordering_verdicts`)
+                  verdicts: list[dict] = (),  # computed rows: yes, no or not applicable (`verdict`, `interval_verdict`, `ordering_verdicts`)
                   reference_model: str | None = None,  # the paper model of `paper_reference`; by default the registry's
                  ) -> Path:
     "Write and validate `results.json` for a run, and `metrics.csv` beside it; return the path of `results.json`."
@@ -193,7 +248,7 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
     results = {"paper": paper or entry["title"], "notebook": notebook, "profile": profile, "model": model,
                "params": json.loads(json.dumps(params, default=str)),
                "metrics": _numbers(metrics, "metrics"), "paper_reference": _numbers(paper_reference, "paper_reference"),
-               "reference_model": reference_model or entry.get("reference_model"), "verdicts": [verdict(**v) for v in verdicts],
+               "reference_model": reference_model or entry.get("reference_model"), "verdicts": [verdict(v["group"], v["claim"], v["holds"], v.get("why")) for v in verdicts],
                "figures": sorted(str(p.relative_to(folder)) for p in (folder / "figures").glob("*.png")),
                "tables": sorted(str(p.relative_to(folder)) for p in (folder / "tables").glob("*.csv")),
                "environment": environment_record(device), "duration_s": round(time.time() - started, 3),
@@ -236,7 +291,7 @@ def _verdict_key(v: dict) -> tuple[str, str]:
 def verdict_changes(first: Path | str,  # a profile's results folder
                     second: Path | str,  # another run of the same notebooks
                    ) -> list[dict]:
-    "The verdicts that differ between two runs: notebook, group, each run's claim and answer (None where that run has no such verdict)."
+    "The verdicts whose answer differs between two runs: notebook, group, each run's claim and answer (None where that run has no such verdict)."
     a, b = run_results(first), run_results(second)
     changes = []
     for name in sorted(set(a) | set(b)):
@@ -244,6 +299,6 @@ def verdict_changes(first: Path | str,  # a profile's results folder
         for key in [*mine, *(k for k in theirs if k not in mine)]:
             x, y = mine.get(key), theirs.get(key)
             if x is None or y is None or x["holds"] != y["holds"]:
-                changes.append({"notebook": name, "group": key[0], "first": x and x["claim"], "first_holds": x and x["holds"],
-                                "second": y and y["claim"], "second_holds": y and y["holds"]})
+                changes.append({"notebook": name, "group": key[0], "first": x and x["claim"], "first_answer": x and answer(x),
+                                "second": y and y["claim"], "second_answer": y and answer(y)})
     return changes

@@ -27,13 +27,13 @@ from tqdm.auto import tqdm
 
 from .core import (PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir, interactive, log_line, project_setting,
                           repro_dir, runs_dir)
-from .results import compare_runs, format_value, results_markdown, run_results, validate_results, verdict_changes
+from .results import compare_runs, format_value, results_markdown, run_results, validate_results, verdict_changes, verdict_counts
 
 # %% auto #0
-__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'Parameter', 'parameters_cell',
-           'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job', 'discover', 'plan', 'Outcome',
-           'results_path', 'finished', 'execute', 'relay_progress', 'preparation_notebook', 'prepare', 'cache_sizes',
-           'summarize', 'write_summary', 'run', 'describe', 'command_line', 'main']
+__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'SMOKE_NOTE', 'Parameter',
+           'parameters_cell', 'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job', 'discover',
+           'plan', 'Outcome', 'results_path', 'finished', 'execute', 'relay_progress', 'preparation_notebook',
+           'prepare', 'cache_sizes', 'summarize', 'write_summary', 'run', 'describe', 'command_line', 'main']
 
 # %% ../nbs/23_runner.ipynb #b952757b
 KERNEL_NAME = project_setting("jupyter_kernel")  # registered inside the venv by `make install`
@@ -283,11 +283,15 @@ def _cache_line() -> str:
     return f"cache {cache_dir()}: {sum(sizes.values()) / 2**20:.0f} MiB ({parts or 'empty'})"
 
 # %% ../nbs/23_runner.ipynb #fac990d6
+SMOKE_NOTE = ("**Sizes for testing.** The `smoke` profile runs every notebook end to end in minutes, on sizes too small for "
+              "its verdicts to mean anything (2 probing datasets, 100-step SAEs): read them as not applicable, and the `cpu` "
+              "profile's run for results.")
+
 def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = None) -> str:
     "Markdown summary of a profile's results folder."
     base = Path(out) / profile
     names = sorted({p.stem for p in base.glob("*.ipynb")} | set(outcomes or {}))
-    rows, sections = [], []
+    rows, sections, totals = [], [], {}
     for name in names:
         outcome = (outcomes or {}).get(name)
         try: results = json.loads((base / name / "results.json").read_text())
@@ -295,17 +299,21 @@ def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = Non
         status = outcome.status if outcome else ("ok" if results else "failed")
         if status == "failed" or results is None:
             error = outcome.error if outcome else _last_error(base / f"{name}.ipynb")
-            rows.append(f"| {name} | {status} | {format_value(outcome.duration_s if outcome else None)} | – | – |")
+            rows.append(f"| {name} | {status} | {format_value(outcome.duration_s if outcome else None)} | – | – | – |")
             if error: sections.append(f"### {name}\n\nFailed: `{error}`\n")
             continue
-        env = results["environment"]
-        rows.append(f"| {name} | {status} | {results['duration_s']:.1f} s | {env.get('device')} ({env.get('device_name')}) | {results['model']} |")
+        env, counts = results["environment"], verdict_counts(results.get("verdicts", []))
+        totals = {a: totals.get(a, 0) + n for a, n in counts.items()}
+        rows.append(f"| {name} | {status} | {results['duration_s']:.1f} s | {env.get('device')} ({env.get('device_name')}) | {results['model']} | "
+                    + " / ".join(map(str, counts.values())) + " |")
         head = f"### {name}\n\n{results['paper']} (model `{results['model']}`, profile `{results['profile']}`)"
         if results.get("reference_model") and results["reference_model"] != results["model"]:
             head += f". The paper's values are {results['reference_model']}'s unless a row names another model."
         sections.append(head + "\n\n" + results_markdown(results))
-    header = [f"# Reproduction summary: profile `{profile}`", "", "| notebook | status | duration | device | model |",
-              "|---|---|---|---|---|"]
+    header = [f"# Reproduction summary: profile `{profile}`", "", "| notebook | status | duration | device | model | verdicts: yes / no / not applicable |",
+              "|---|---|---|---|---|---|"]
+    if totals: rows.append("| **all** | | | | | " + " / ".join(str(totals[a]) for a in ("yes", "no", "not applicable")) + " |")
+    if profile.removesuffix("-dry") == "smoke": header[1:1] = ["", SMOKE_NOTE]
     if profile.endswith("-dry"):
         header[1:1] = ["", "**A dry run.** Every pretrained model and hub SAE was a scaled-down stand-in with random weights (`helpers.stand_ins`), "
                        "and the sizes were capped (`profiles/dry_run/`): it shows that the code runs with this profile's models and parameters; "
@@ -452,9 +460,8 @@ def _print_comparison(first: str, second: str) -> int:
     if not names: raise ValueError(f"{first} holds no results.json: give a profile's results folder, such as runs/smoke")
     for name, what in found.items(): print(f"{name}: {json.dumps(what, default=str)}")
     print(f"{len(names) - len(found)} of {len(names)} notebooks give identical metrics" + (f"; {len(found)} differ" if found else ""))
-    answer = lambda holds: "absent" if holds is None else "yes" if holds else "no"
     for c in (changes := verdict_changes(first, second)):
-        print(f"verdict changed: {c['notebook']} ({c['group']}): {answer(c['first_holds'])} -> {answer(c['second_holds'])}: "
+        print(f"verdict changed: {c['notebook']} ({c['group']}): {c['first_answer'] or 'absent'} -> {c['second_answer'] or 'absent'}: "
               f"{c['first'] or '-'} | {c['second'] or '-'}")
     print(f"{len(changes)} verdicts differ")
     return int(bool(found))
