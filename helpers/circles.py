@@ -24,7 +24,7 @@ from .tokens import answer_token, tokenize_prompts
 __all__ = ['PERIOD', 'START', 'MISTRAL_UNPREFIXED', 'NEXT_PROMPTS', 'PHRASINGS', 'DAY_SENTENCES', 'MONTH_SENTENCES', 'is_mistral',
            'calendar_frame', 'calendar_states', 'circle_probe', 'probe_r2', 'frequency_r2', 'best_frequency',
            'circle_write', 'allowed_tokens', 'allowed_accuracy', 'above_chance', 'intervention_pairs', 'mean_interval',
-           'circle_method', 'intervention_writes', 'interventions', 'spread_points', 'best_per_method',
+           'circle_method', 'intervention_writes', 'interventions', 'spread_points', 'best_per_method', 'best_points',
            'off_circle_choices', 'circle_agreement', 'regression_table', 'calendar_text', 'token_words', 'name_mask',
            'pool_codes', 'latent_sums', 'name_shares', 'cluster_pcs', 'rank_clusters']
 
@@ -177,6 +177,14 @@ def best_per_method(results: pd.DataFrame) -> pd.DataFrame:
     best["circle / layer"] = best["patch circle"] / best["patch layer"]
     other_circles = sorted(m for m in best.columns if m.startswith("patch circle k="))
     return best[["patch circle", *other_circles, "patch PCA", "patch layer", "average ablate", "circle / layer"]]
+
+# %% ../nbs/15_circles.ipynb #49567aff
+def best_points(results: pd.DataFrame,  # from `interventions`
+                task: str) -> pd.DataFrame:
+    "Each method's best (most negative) point for `task`, with the mean and its interval there: columns point, mean, lo, hi."
+    sub = results[(results.task == task) & results.point.notna()]
+    best = sub.loc[sub.groupby("method")["mean"].idxmin()].set_index("method")
+    return best.assign(lo=best["mean"] - best.ci, hi=best["mean"] + best.ci)[["point", "mean", "lo", "hi"]]
 
 # %% ../nbs/15_circles.ipynb #19248af8
 def off_circle_choices(model, task: str, states: np.ndarray, point: int, duration: int, radii, angles,

@@ -149,8 +149,8 @@ def train_switch_sae(acts: torch.Tensor,  # training activations [n, d]
         lb = load_balancing_loss(codes["probs"], codes["expert"])
         optimizer.zero_grad(set_to_none=True)
         (mse + lb_alpha * sae.d_in * lb if n_experts > 1 else mse).backward()
+        torch.nn.utils.clip_grad_norm_(sae.parameters(), 1.0)  # clipped first, then made orthogonal to the decoder rows, as the authors
         sae.project_decoder_grad()
-        torch.nn.utils.clip_grad_norm_(sae.parameters(), 1.0)
         optimizer.step(); schedule.step()
         log["mse"].append(mse.item()); log["lb"].append(lb.item())
         x = draw()
@@ -182,7 +182,7 @@ def cached_switch_sae(acts: torch.Tensor, digest: str | None = None, device: str
                       **recipe) -> tuple[SwitchSAE, dict]:
     "`train_switch_sae(acts, **recipe)` on first use, then read from the cache; returns (SAE, its training log)."
     digest = digest or activations_digest(acts)
-    key = {"activations": digest, "version": 1, **recipe}
+    key = {"activations": digest, "version": 2, **recipe}  # 2: the authors' order of clipping and projecting
     folder = cache_dir("saes") / f"switch-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]}"
     if (folder / "log.json").exists():
         return load_switch_sae(folder, device), json.loads((folder / "log.json").read_text())
@@ -260,10 +260,13 @@ def duplicate_fraction(sae: SwitchSAE, threshold: float = 0.9, n_blocks: int | N
     best[torch.arange(sae.n_latents), own] = -2.0  # other experts only
     return (best.amax(1) > threshold).float().mean().item()
 
-def inter_expert_similarity(sae: SwitchSAE, n_blocks: int | None = None) -> np.ndarray:
+def inter_expert_similarity(sae: SwitchSAE, n_blocks: int | None = None,
+                            random_seed: int | None = None,  # the baseline: the same map for random decoder directions drawn with this seed
+                           ) -> np.ndarray:
     "[N, N]: for experts (i, j), the mean over expert i's latents of their largest decoder cosine with expert j's."
     n_blocks = n_blocks or sae.n_experts
-    best = _max_cosines(sae.W_dec, n_blocks)
+    W = sae.W_dec if random_seed is None else torch.randn(sae.W_dec.shape, generator=torch.Generator().manual_seed(random_seed))
+    best = _max_cosines(W, n_blocks)
     return best.reshape(n_blocks, -1, n_blocks).mean(1).cpu().numpy()
 
 # %% ../nbs/17_switch_sae.ipynb #ec21e9bf
