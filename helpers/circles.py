@@ -23,10 +23,11 @@ from .tokens import answer_token, tokenize_prompts
 # %% auto #0
 __all__ = ['PERIOD', 'START', 'MISTRAL_UNPREFIXED', 'NEXT_PROMPTS', 'PHRASINGS', 'DAY_SENTENCES', 'MONTH_SENTENCES', 'is_mistral',
            'calendar_frame', 'calendar_states', 'circle_probe', 'probe_r2', 'frequency_r2', 'best_frequency',
-           'circle_write', 'allowed_tokens', 'allowed_accuracy', 'above_chance', 'intervention_pairs', 'mean_interval',
-           'circle_method', 'intervention_writes', 'interventions', 'spread_points', 'best_per_method', 'best_points',
-           'off_circle_choices', 'circle_agreement', 'regression_table', 'calendar_text', 'token_words', 'name_mask',
-           'pool_codes', 'latent_sums', 'name_shares', 'cluster_pcs', 'rank_clusters']
+           'circle_write', 'shuffled_probe_r2', 'allowed_tokens', 'allowed_accuracy', 'above_chance',
+           'intervention_pairs', 'mean_interval', 'circle_method', 'intervention_writes', 'interventions',
+           'spread_points', 'best_per_method', 'best_points', 'off_circle_choices', 'circle_agreement',
+           'regression_table', 'calendar_text', 'token_words', 'name_mask', 'pool_codes', 'latent_sums', 'name_shares',
+           'cluster_pcs', 'rank_clusters']
 
 # %% ../nbs/15_circles.ipynb #cccca75b
 PERIOD = {"weekdays": 7, "months": 12}
@@ -98,6 +99,15 @@ def circle_write(pca: PCA, W: np.ndarray, points: np.ndarray) -> np.ndarray:
     "Hidden states whose probe reading is `points` [n, 2] (and the mean elsewhere): the paper's circle patch."
     Q, R = np.linalg.qr(W)
     return pca.mean + points @ np.linalg.pinv(R) @ Q.T @ pca.components  # pinv: at k = p/2 the probe has one direction
+
+# %% ../nbs/15_circles.ipynb #fabbc40a
+def shuffled_probe_r2(states: np.ndarray, a, period: int, n_pca: int = 5,
+                      n_shuffles: int = 10,  # random orders of the days on the circle
+                      seed: int = 0) -> pd.Series:
+    "The null of `probe_r2`: its mean R² at every point when the `period` values sit on the circle in a shuffled order."
+    rng = np.random.default_rng(seed)
+    a = np.asarray(a)
+    return pd.concat([probe_r2(states, rng.permutation(period)[a], period, n_pca) for _ in range(n_shuffles)], axis=1).mean(1)
 
 # %% ../nbs/15_circles.ipynb #2011a68d
 def allowed_tokens(model, task: str, phrasing: str = "paper") -> np.ndarray:

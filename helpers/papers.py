@@ -108,12 +108,17 @@ METRICS = {
             "weekday_cluster_rank": "rank of the weekday cluster by (1 − M)·S", "month_cluster_rank": "rank of the month cluster by (1 − M)·S",
             "n_clusters": "clusters ranked", "weekday_cluster_share": "weekday cluster: share of its activation on day names",
             "month_cluster_share": "month cluster: share of its activation on month names",
+            "weekday_cluster_rank_share": "weekday cluster: its rank as a share of the clusters ranked",
+            "month_cluster_rank_share": "month cluster: its rank as a share of the clusters ranked",
             "weekday_specific_rank": "rank of the most day-specific latents", "month_specific_rank": "rank of the most month-specific latents",
             "weekday_specific_cosine": "mean cosine of the most day-specific latents' decoder directions",
             "month_specific_cosine": "mean cosine of the most month-specific latents' decoder directions"}, "gpt2"),
         "probe": ("Fig. 3: the circular probe at its best residual point, and which circle reads best", {
             "toy_weekday_circle_r2": "weekdays, the intervened model", "toy_month_circle_r2": "months, the intervened model",
             "weekday_circle_r2": "weekdays, the discovery model", "month_circle_r2": "months, the discovery model",
+            **{f"{name}_shuffled": f"{label}, the days in a shuffled order on the circle (the probe's null)" for name, label in (
+                ("toy_weekday_circle_r2", "weekdays, the intervened model"), ("toy_month_circle_r2", "months, the intervened model"),
+                ("weekday_circle_r2", "weekdays, the discovery model"), ("month_circle_r2", "months, the discovery model"))},
             "weekday_circle_best_frequency": "weekdays: frequency k of the best-reading circle (the paper's circles: k = 1)",
             "month_circle_best_frequency": "months: frequency k of the best-reading circle (the paper's circles: k = 1)"}),
         "table1": ("Table 1: accuracy, argmax over the allowed answers", {
@@ -333,6 +338,10 @@ for _family in ("flop_matched", "width_matched"):  # each Switch SAE's MSE chang
 PAPER_CONFIG = {
     "sparse_probing": {f"fig1_{regime}_sae": {"normalised_ranking": False} for regime in ("scarcity", "imbalance", "noise")},
     "stages_of_inference": {name: {"final_norm_layernorm": 1} for name in ("entropy_first_final_scale", "entropy_last_final_scale")},
+    # the headline numbers at k = 32 (FLOP-matched with 8 experts, width-matched with 16): kept out of `PAPER_VALUES`, whose
+    # names carry their experts and k, and refused here beside a run of other sizes
+    "switch_sae": {"mse_topk": {"main_k": 32}, "mse_switch_flop_matched": {"main_k": 32, "experts_flop_matched": 8},
+                   "mse_switch_width_matched": {"main_k": 32, "experts_width_matched": 16}},
 }
 
 def _own_subset(notebook: str, values: dict, run: dict) -> dict:

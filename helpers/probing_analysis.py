@@ -186,8 +186,11 @@ def ood_table(results: dict[str, pd.DataFrame], k: int = 128) -> pd.DataFrame:
                               "test_auc_sae": sae[sae.k == k].set_index("dataset").test_auc})
     return table.assign(difference=lambda f: f.test_auc_sae - f.test_auc_baseline)
 
-def bar_pairs(results: dict[str, pd.DataFrame], width: str | None = "16k") -> pd.DataFrame:
+def bar_pairs(results: dict[str, pd.DataFrame], width: str | None = "16k",
+              spread: bool = False,  # instead of the means, their standard errors over the datasets (for error bars)
+             ) -> pd.DataFrame:
     "Fig 1: mean test AUC of logistic regression and of the SAE probe in each regime whose files exist."
+    stat = (lambda rows: rows.groupby("dataset").test_auc.mean().sem()) if spread else (lambda rows: rows.test_auc.mean())
     rows = {}
     for regime in ("normal", "scarcity", "imbalance", "noise"):
         if f"baseline_{regime}" not in results or f"sae_{regime}" not in results: continue
@@ -199,10 +202,11 @@ def bar_pairs(results: dict[str, pd.DataFrame], width: str | None = "16k") -> pd
             sae = sae.loc[sae.groupby(["dataset", value.loc[sae.index]]).val_auc.idxmax()]
         else:
             sae = sae[sae.k == 128]
-        rows[regime] = {"logreg": base[base.method == "logreg"].test_auc.mean(), "sae": sae.test_auc.mean()}
+        rows[regime] = {"logreg": stat(base[base.method == "logreg"]), "sae": stat(sae)}
     if "baseline_ood" in results:
         ood = ood_table(results)
-        rows["ood"] = {"logreg": ood.test_auc_baseline.mean(), "sae": ood.test_auc_sae.mean()}
+        rows["ood"] = {side: ood[column].sem() if spread else ood[column].mean()
+                       for side, column in (("logreg", "test_auc_baseline"), ("sae", "test_auc_sae"))}
     return pd.DataFrame(rows).T
 
 def sae_auc_by_k(sae_normal: pd.DataFrame) -> pd.DataFrame:
