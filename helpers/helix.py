@@ -21,11 +21,11 @@ from .tokens import pad_right, single_token_id
 # %% auto #0
 __all__ = ['POSITIONS', 'DIGIT_POSITIONS', 'addition_frame', 'held_out_values', 'fit_sample', 'number_points', 'token_states',
            'linear_addition', 'fit_point', 'r2_table', 'make_pairs', 'mean_logit_differences', 'fit_patches',
-           'ld_table', 'best_period_sets', 'task_patching', 'last_token_bases', 'last_token_patches',
-           'component_states', 'component_effects', 'top_k_effects', 'head_effects', 'mlp_circuit', 'mlp_helix_effects',
-           'head_categories', 'neuron_attribution', 'top_neurons', 'neuron_grid', 'neuron_grid_memory', 'eq3_fit',
-           'neuron_means', 'kept_neurons_accuracy', 'neuron_direct_effects', 'digit_tokens', 'digit_problems',
-           'digit_pairs', 'digit_patches', 'a_token_summary']
+           'ld_table', 'best_period_sets', 'a_token_effect_by_point', 'reading_point', 'task_patching',
+           'last_token_bases', 'last_token_patches', 'component_states', 'component_effects', 'top_k_effects',
+           'head_effects', 'mlp_circuit', 'mlp_helix_effects', 'head_categories', 'neuron_attribution', 'top_neurons',
+           'neuron_grid', 'neuron_grid_memory', 'eq3_fit', 'neuron_means', 'kept_neurons_accuracy',
+           'neuron_direct_effects', 'digit_tokens', 'digit_problems', 'digit_pairs', 'digit_patches', 'a_token_summary']
 
 # %% ../nbs/14_helix.ipynb #4bcd236d
 POSITIONS = {"a": -4, "b": -2, "last": -1}  # token positions in "a+b=" (and in any template ending so)
@@ -164,6 +164,22 @@ def best_period_sets(mean_ld: pd.Series,  # mean logit difference over points, b
                      "mean LD": mean_ld[f"{kind}{list(best)}"], "original code (last set)": list(sets[-1]),
                      "mean LD (last set)": mean_ld[f"{kind}{list(sets[-1])}"]})
     return pd.DataFrame(rows).set_index("periods")
+
+# %% ../nbs/14_helix.ipynb #ef1fc3cd
+def a_token_effect_by_point(model, problems: pd.DataFrame,  # from `addition_frame`: the pairs are drawn among its correct problems
+                            numbers: np.ndarray,  # from `number_points` with the same template, [100, L + 1, d]
+                            n_pairs: int, seed: int = 0, batch_size: int = 256) -> pd.Series:
+    "The layer patch's mean logit difference at the a token, at each residual point: where the model still reads a there."
+    correct = problems[problems.correct].reset_index(drop=True)
+    pairs = make_pairs(correct.assign(index=np.arange(len(correct))), "a", n_pairs, seed)
+    patches = ((p, [Patch("resid", p, POSITIONS["a"], torch.tensor(numbers[pairs.a_cf.values, p]).float())]) for p in range(numbers.shape[1]))
+    return mean_logit_differences(model, pairs.prompt, patches, pairs.answer_id_cf.values, batch_size=batch_size).rename_axis("point")
+
+def reading_point(effect: pd.Series,  # the layer patch's effect per point (`a_token_effect_by_point`)
+                  preferred: int = 1,  # the paper's point: the output of the first block
+                 ) -> int:
+    "The paper's point while a is still read there (at least half the largest effect), else the point where it is read most."
+    return preferred if effect[preferred] >= 0.5 * effect.max() else int(effect.idxmax())
 
 # %% ../nbs/14_helix.ipynb #11a3f3ef
 def task_patching(model, task: str,  # a task of `tasks.HELIX_TASKS` other than a+b
@@ -462,16 +478,17 @@ def digit_patches(pairs: pd.DataFrame,
 def a_token_summary(model, problems: pd.DataFrame,  # from `addition_frame`
                     template: str, held_values: set, periods, n_sample: int, n_pairs: int, n_pca: int = 100,
                     seed: int = 0, batch_size: int = 256) -> dict:
-    "Accuracy, Fourier peaks at point 1, the best layer patch, and helix, circle, PCA-9, raw poly9 and randomised helix as shares of it."
+    "Accuracy, the point where a is read (`reading_point`) and its Fourier peaks, the best layer patch, and helix, circle, PCA-9, raw poly9 and randomised helix as shares of it."
     frame = fit_sample(problems, n_sample, held_values, seed)
     X = token_states(model, frame.prompt, batch_size=batch_size)["a"]
     fit_rows = ~frame.held_out.values if held_values else np.ones(len(frame), bool)
     fits = [fit_point(X[fit_rows, p], frame.a.values[fit_rows], periods, n_pca, seed) for p in range(X.shape[1])]
     pairs = make_pairs(frame, "a", n_pairs, seed, held_out_counterfactuals=bool(held_values))
-    best = ld_table(model, pairs, "a", X, fits, periods, batch_size).max(axis=1)
+    table = ld_table(model, pairs, "a", X, fits, periods, batch_size)
+    best, point = table.max(axis=1), reading_point(table.loc["layer"])
     numbers = number_points(model, template, batch_size)
-    row = {"accuracy": problems.correct.mean(), "Fourier peaks (point 1)": ", ".join(f"{T:.3g}" for T in peak_periods(numbers[:, 1], 4)),
-           "layer": best["layer"]}
+    row = {"accuracy": problems.correct.mean(), "point read": point,
+           "Fourier peaks there": ", ".join(f"{T:.3g}" for T in peak_periods(numbers[:, point], 4)), "layer": best["layer"]}
     for name, label in (("helix", f"helix{list(periods)}"), ("circle", f"circle{list(periods)}"), ("PCA-9", "pca9"),
                         ("raw poly9", "raw poly9"), ("random helix", "random helix")):
         row[f"{name} / layer"] = best[label] / best["layer"]

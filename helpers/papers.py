@@ -57,7 +57,8 @@ _OOD_DATASETS = ("66_living-room", "87_glue_cola", "73_control-group", "7_hist_f
 METRICS = {
     "helix_addition": {
         "accuracy": ("Table 2: accuracy on a+b, a and b in 0..99", {"accuracy": "share of the 10,000 problems answered correctly"}),
-        "numbers": ("Fig. 2: the numbers at the first block's output", {
+        "numbers": ("Fig. 2: the numbers at the point where the model reads a (the paper: the first block's output)", {
+            "number_point": "the residual point of the number analyses (`helix.reading_point`)",
             "fourier_peak_periods": "four strongest Fourier periods", "pc1_line_r2": "R² of a line fitted to PC1 against a"}),
         "linear": ("Fig. 36 (App. E): can a linear number line add?", {
             "linear_control_line_r2": "R² of the line in the top-50 PCA space",
