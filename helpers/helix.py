@@ -322,15 +322,20 @@ def head_categories(model, frame: pd.DataFrame, pairs: pd.DataFrame, heads: list
     table = pd.DataFrame([{"layer": l, "head": h, "TE": te[l, h], "DE / TE": ld[l, h, "DE"] / te[l, h],
                            **{f"{label} / TE": ld[l, h, label] / te[l, h] for label in last_token_bases(periods)}} for l, h in heads])
     table = table.set_index(["layer", "head"])
-    table["c_ab"] = (1 - table["DE / TE"]) * table["helix(a,b) / TE"] / table["helix(a,b,a+b) / TE"]
-    table["c_a+b"] = table["DE / TE"] * table["helix(a+b) / TE"] / table["helix(a,b,a+b) / TE"]
+    # A ratio of two recoveries means something only when both are positive: a head that no fit recovers (or whose own fit
+    # moves the answer the wrong way) has no confidence, ranks least confident and is always "mixed".
+    full = table["helix(a,b,a+b) / TE"]
+    explained = (full > 0) & ((table["helix(a,b) / TE"] > 0) | (table["helix(a+b) / TE"] > 0))
+    table["c_ab"] = ((1 - table["DE / TE"]) * table["helix(a,b) / TE"].clip(lower=0) / full).where(explained, 0.0)
+    table["c_a+b"] = (table["DE / TE"] * table["helix(a+b) / TE"].clip(lower=0) / full).where(explained, 0.0)
     kind = {u: "helix(a,b)" if table.loc[u, "c_ab"] >= table.loc[u, "c_a+b"] else "helix(a+b)" for u in heads}
-    least_confident = list(table[["c_ab", "c_a+b"]].max(axis=1).sort_values().index)
+    least_confident = list(table[["c_ab", "c_a+b"]].max(axis=1).where(explained, -1.0).sort_values(kind="stable").index)
     actual = {(l, h): Patch("attn_heads", l, -1, cf["attn_heads"][:, l], columns=cols(h)) for l, h in heads}
     by_mixed = run({m: [actual[u] if u in least_confident[:m] else variants[(*u, kind[u])][0] for u in heads] for m in range(len(heads) + 1)})
     by_mixed = by_mixed / by_mixed[len(heads)]  # every head mixed: every head patched with its counterfactual output
     needed = next(m for m, v in by_mixed.items() if v >= share)
-    table["category"] = ["mixed" if u in least_confident[:needed] else "a,b" if kind[u] == "helix(a,b)" else "a+b" for u in table.index]
+    table["category"] = ["mixed" if u in least_confident[:needed] or not explained[u] else "a,b" if kind[u] == "helix(a,b)" else "a+b"
+                         for u in table.index]
     return {"table": table, "by_mixed": by_mixed, "mixed_needed": needed}
 
 # %% ../nbs/14_helix.ipynb #e0124911

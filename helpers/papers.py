@@ -182,6 +182,8 @@ METRICS = {
                for prefix, what in (("", "deleting"), ("swap_", "swapping")) for where in ("first", "middle", "last")
                for measure, label in (("retained_top1", "top-1 accuracy as a share of the original's"),
                                       ("top1_agreement", "share of predictions unchanged"))},
+            **{f"{prefix}retained_top1_middle_min{end}": f"{what} the middle block that costs most: {label}" for prefix, what in (("", "deleting"), ("swap_", "swapping"))
+               for end, label in (("", "top-1 accuracy as a share of the original's"), ("_layer", "that block"))},
             "retained_top1_mean": "every deletion and swap: mean retained top-1 accuracy",
             "top1_agreement_mean": "every deletion and swap: mean top-1 agreement with the original",
             "original_top1_accuracy": "the original model's top-1 accuracy on the texts", "n_predictions": "next-token predictions measured",
