@@ -86,6 +86,7 @@ METRICS = {
         "components": ("Fig. 6 and §5: attention, heads and MLP neurons at the last token", {
             "mlp_de_total": "direct effect of the MLPs, summed over layers", "attention_de_total": "direct effect of attention, summed over layers",
             "heads_for_80pct": "top heads whose joint patch reaches 80% of all heads'",
+            "heads_for_80pct_share": "those heads as a share of all heads",
             "mlps_for_95pct": "top MLPs whose joint patch reaches 95% of all MLPs' (the MLP circuit)",
             "mlps_for_95pct_share": "those MLPs as a share of the blocks",
             "neuron_fit_nrmse_median": "median NRMSE of the top neurons' Eq. 3 fits (pre-activations)",
@@ -275,8 +276,8 @@ PAPER_VALUES = {
                      "ld_layer_max": 8.34, "ld_helix_max": 7.21, "ld_circle_max": 6.83, "ld_pca_max": 6.13, "ld_poly_max": 3.09,
                      "ld_random_helix_max": 1.43, "ld_b_layer_max": 8.6, "ld_b_helix_max": 7.54,
                      "helix_to_layer": 7.21 / 8.34, "pca9_to_layer": 6.13 / 8.34, "poly9_to_layer": 3.09 / 8.34,
-                     # §5.3 (papers.md §1.9): 11 of GPT-J's 28 MLPs carry 95% of the all-MLP patch, a share of the blocks
-                     "mlp_de_total": 8.20, "attention_de_total": 1.20, "heads_for_80pct": 17, "mlps_for_95pct_share": 11 / 28,
+                     # §5.2-5.3 (papers.md §1.9): 17 of GPT-J's 448 heads carry 80% of the heads' effect, 11 of its 28 MLPs 95% of the MLPs': shares
+                     "mlp_de_total": 8.20, "attention_de_total": 1.20, "heads_for_80pct_share": 17 / (28 * 16), "mlps_for_95pct_share": 11 / 28,
                      # the top 1% kept, the rest mean-ablated: the neurons' own values and their fits (the authors' Fig. 9 cell)
                      "neurons_kept_share": 0.01, "neurons_kept_accuracy": 0.86, "neurons_fit_accuracy": 0.58,
                      "neurons_de_80pct_share": 700 / 4587,  # about 700 of the top 4,587 neurons reach 80% of their direct effect
