@@ -13,9 +13,9 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['BASELINE_FOLDERS', 'SAE_FOLDERS', 'QUIVER_WIDTHS', 'QUIVER_KS', 'REGIME_COLUMNS', 'paper_models',
-           'load_paper_results', 'quiver', 'quiver_summary', 'sae_widths', 'paper_sae_candidates', 'paper_quiver',
-           'mean_auc', 'regime_curve', 'regime_column', 'regime_quivers', 'regime_quiver_tables', 'as_results',
-           'sae_of_width', 'ood_table', 'bar_pairs', 'sae_auc_by_k']
+           'load_paper_results', 'quiver', 'bootstrap_interval', 'quiver_summary', 'sae_widths', 'paper_sae_candidates',
+           'paper_quiver', 'mean_auc', 'regime_curve', 'regime_column', 'regime_quivers', 'regime_quiver_tables',
+           'as_results', 'sae_of_width', 'ood_table', 'bar_pairs', 'sae_auc_by_k']
 
 # %% ../nbs/13_probing_analysis.ipynb #b8806f38
 BASELINE_FOLDERS = {"normal": "normal_settings", "scarcity": "scarcity", "imbalance": "imbalance", "noise": "corrupt", "ood": "ood"}
@@ -80,13 +80,20 @@ def quiver(baselines: pd.DataFrame,  # columns dataset, method, test_auc, val_au
                      "sae_chosen": bool(chosen.has_sae), "delta": chosen.test_auc - without.test_auc})
     return pd.DataFrame(rows)
 
+def bootstrap_interval(values, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+    "The 95% interval of the mean of `values` (one per dataset), by resampling the datasets."
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0: raise ValueError("no values to resample")
+    means = values[np.random.default_rng(seed).integers(0, len(values), (n_boot, len(values)))].mean(1)
+    lo, hi = np.quantile(means, [0.025, 0.975])
+    return float(lo), float(hi)
+
 def quiver_summary(arrows: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> dict:
     "{'sae_chosen', 'n', 'delta_mean', 'delta_se', 'delta_lo', 'delta_hi'}: the mean change, its standard error and its 95% interval."
     # The standard error uses the population standard deviation (as the authors); the interval bootstraps the datasets.
     n = len(arrows)
     if n == 0: raise ValueError("no datasets in the quiver")
-    means = arrows.delta.to_numpy()[np.random.default_rng(seed).integers(0, n, (n_boot, n))].mean(1)
-    lo, hi = np.quantile(means, [0.025, 0.975])
+    lo, hi = bootstrap_interval(arrows.delta, n_boot, seed)
     return {"sae_chosen": int(arrows.sae_chosen.sum()), "n": n, "delta_mean": float(arrows.delta.mean()),
             "delta_se": float(arrows.delta.std(ddof=0) / np.sqrt(n)), "delta_lo": float(lo), "delta_hi": float(hi)}
 
