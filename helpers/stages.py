@@ -285,8 +285,10 @@ def robustness_summary(sweep: pd.DataFrame) -> dict:
         for where, part in (("first", f.iloc[:1]), ("middle", middle), ("last", f.iloc[-1:])):
             out[f"{prefix}retained_top1_{where}"] = float(part.retained_accuracy.mean())
             out[f"{prefix}top1_agreement_{where}"] = float(part.top1_agreement.mean())
-        worst = middle.loc[middle.retained_accuracy.idxmin()]  # a mean over the middle blocks can hide one that matters
-        out[f"{prefix}retained_top1_middle_min"], out[f"{prefix}retained_top1_middle_min_layer"] = float(worst.retained_accuracy), int(worst.layer)
+        defined = middle.dropna(subset=["retained_accuracy"])  # undefined where the original accuracy is 0
+        worst = defined.loc[defined.retained_accuracy.idxmin()] if len(defined) else pd.Series({"retained_accuracy": np.nan, "layer": np.nan})
+        # a mean over the middle blocks can hide one that matters
+        out[f"{prefix}retained_top1_middle_min"], out[f"{prefix}retained_top1_middle_min_layer"] = float(worst.retained_accuracy), float(worst.layer)
     out.update(retained_top1_mean=float(sweep.retained_accuracy.mean()), top1_agreement_mean=float(sweep.top1_agreement.mean()))
     return out
 
