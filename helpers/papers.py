@@ -291,6 +291,15 @@ PAPER_VALUES = {
         "pythia-6.9b": {"accuracy": 0.772},
         "llama-3.1-8b": {"accuracy": 0.980},
     },
+    "circular_features": {
+        # papers.md §2.7: Table 1 (argmax over the allowed answers: Mistral-7B 31 of 49 and 125 of 144, Llama-3-8B and GPT-2
+        # in the rows named after them); the GPT-2 SAE's clusters (§2.5, §2.7): days ranked 9th and months 28th of 1,000, as
+        # shares of the clusters ranked (a rank among a run's own clusters compares only so), and their decoder cosines.
+        "mistral-7b": {"weekday_accuracy": 31 / 49, "month_accuracy": 125 / 144, "weekday_accuracy_llama-3-8b": 29 / 49,
+                       "month_accuracy_llama-3-8b": 143 / 144, "weekday_accuracy_gpt2": 8 / 49, "month_accuracy_gpt2": 10 / 144,
+                       "n_clusters": 1000, "weekday_cluster_rank_share": 9 / 1000, "month_cluster_rank_share": 28 / 1000,
+                       "weekday_specific_cosine": 0.63, "month_specific_cosine": 0.53},
+    },
     "sparse_probing": {
         # papers.md §3.5 (Gemma-2-9B, layer 20): mean test AUC of the baselines, the SAE probes (16k, k = 16 and 128) and the
         # quiver (§3.1); the regimes (Fig. 1 bars with the post-rebuttal ranking's SAE values, and the quoted regime points);
