@@ -109,7 +109,7 @@ dry-run: install
 # Every benchmark (extraction, SAE training, probing, Switch SAEs, patching, a busy machine, and what a first run costs:
 # make reproduce from an empty cache and its re-runs (first_run), make test in a fresh clone with a cold cache
 # (make_test); GPU when present): a table with the CPU named, and benchmarks/results/<machine>-<date>.json, in about
-# two and a half hours on 2 cores. BENCH_ARGS=--update-readme also writes the table into the README;
+# two and a half hours on 2 cores. BENCH_ARGS=--update-docs also writes the table into docs/performance.md;
 # BENCH_ARGS="--only make_test first_run" runs a few.
 bench: install-models
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)

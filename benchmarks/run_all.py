@@ -1,7 +1,7 @@
-"""Run every benchmark, write `benchmarks/results/<machine>-<date>.json`, print the table (and with `--update-readme`
-put it in the README's Performance section).
+"""Run every benchmark, write `benchmarks/results/<machine>-<date>.json`, print the table (and with `--update-docs`
+put it in `docs/performance.md`).
 
-    python benchmarks/run_all.py [--only extraction sae ...] [--update-readme]
+    python benchmarks/run_all.py [--only extraction sae ...] [--update-docs]
 
 `first_run` (a fresh-cache `make reproduce` and its re-runs, about an hour on 2 cores) and `make_test` (`make test` in a
 fresh clone with a cold cache, about 25 minutes) are what a user waits for; `--only` picks benchmarks.
@@ -64,25 +64,25 @@ def latest_rows(results: Path, machine_name: str, date: str, cpu: str) -> list[d
     return [r for name in ORDER for r in newest.get(name, [])]
 
 
-def update_readme(text: str) -> None:
-    readme = ROOT / "README.md"
+def update_page(text: str) -> None:
+    page = ROOT / "docs" / "performance.md"
     start, end = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
-    content = readme.read_text()
-    if start not in content: raise SystemExit(f"README.md has no {start} marker")
-    readme.write_text(re.sub(f"{start}.*?{end}", lambda _: f"{start}\n{text}\n{end}", content, flags=re.S))
+    content = page.read_text()
+    if start not in content: raise SystemExit(f"docs/performance.md has no {start} marker")
+    page.write_text(re.sub(f"{start}.*?{end}", lambda _: f"{start}\n{text}\n{end}", content, flags=re.S))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=[*BENCHMARKS, "gpu"], help="run only these benchmarks")
-    parser.add_argument("--update-readme", action="store_true")
-    parser.add_argument("--readme-only", action="store_true", help="rewrite the README's table from the saved results, run nothing")
+    parser.add_argument("--update-docs", action="store_true")
+    parser.add_argument("--docs-only", action="store_true", help="rewrite the page's table from the saved results, run nothing")
     args = parser.parse_args(argv)
     info, rows, failed = machine(), [], []
     results = ROOT / "benchmarks" / "results"
-    if args.readme_only:
+    if args.docs_only:
         newest = max(results.glob(f"{info['name']}-*.json"))
-        update_readme(readme_header(json.loads(newest.read_text())) + "\n\n"
+        update_page(page_header(json.loads(newest.read_text())) + "\n\n"
                       + table(latest_rows(results, info["name"], newest.stem.split("-", 1)[1], info["cpu"])))
         return 0
     for name in args.only or [*BENCHMARKS, "gpu"]:
@@ -104,8 +104,8 @@ def main(argv=None) -> int:
     path.write_text(json.dumps({"date": date, "machine": info, "rows": rows}, indent=2, default=str))
     print(f"Measured on {date}: {_machine_text(info)}.\n\n" + table(rows))
     print(f"\nwritten: {path.relative_to(ROOT)}")
-    if args.update_readme:  # every benchmark's latest figures on this machine kind, dated where not run today
-        update_readme(readme_header({"date": date, "machine": info}) + "\n\n" + table(latest_rows(results, info["name"], date, info["cpu"])))
+    if args.update_docs:  # every benchmark's latest figures on this machine kind, dated where not run today
+        update_page(page_header({"date": date, "machine": info}) + "\n\n" + table(latest_rows(results, info["name"], date, info["cpu"])))
     return 1 if failed else 0
 
 
@@ -114,7 +114,7 @@ def _machine_text(info: dict) -> str:
             + f"; torch {info['torch']}")
 
 
-def readme_header(saved: dict) -> str:
+def page_header(saved: dict) -> str:
     return (f"Latest measurements, {saved['date']}: {_machine_text(saved['machine'])}. A date beside a benchmark: measured that "
             "day, not re-run since; a CPU beside it: measured on that CPU model.")
 

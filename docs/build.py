@@ -2,7 +2,7 @@
 
 Pages: a home page with every reproduction and a figure of each, one page per helper notebook (executed, with
 the API documentation of its exported functions), one page per reproduction (the executed notebook of a runner
-profile, run first when it is absent), that profile's `summary.md`, and a page on running the project.
+profile, run first when it is absent), that profile's `summary.md`, and the pages in `docs/*.md` that the README links to.
 
     python docs/build.py [--profile smoke] [--out _site]
 """
@@ -202,12 +202,23 @@ def errors_page(staging: Path) -> None:
 
 # ---- home page and the site
 
+PAGES = ["running", "models", "caches", "performance", "reliability", "development"]  # docs/<page>.md, linked from the README
+
+
+def readme_intro() -> str:
+    "The README's title and opening paragraphs, the home page's introduction: one source for both."
+    intro = (ROOT / "README.md").read_text().split("\n## ")[0]
+    return intro + ("\nThe reproduction pages below show the executed notebooks of one runner profile (code collapsed; click "
+                     "a cell to show its code). The pages under each paper's heading in the navigation are the helper "
+                     "notebooks written for it, with their examples, checks and API documentation; [Running](running.md) "
+                     "explains set-up, profiles and GPU use.\n")
+
+
 def home_page(staging: Path, info: dict, profile: str, runs: Path, helpers: list[str]) -> None:
     "index.md: every reproduction with a figure each, navigation by paper, then the shared machinery."
     figures = staging / "figures"
     figures.mkdir(exist_ok=True)
-    intro = (ROOT / "docs" / "home.md").read_text()
-    blocks, used = [intro], set()
+    blocks, used = [readme_intro()], set()
     for name, page in info.items():
         paper = PAPERS.get(name, {})
         used.update(paper.get("helpers", []))
@@ -235,7 +246,8 @@ def home_page(staging: Path, info: dict, profile: str, runs: Path, helpers: list
         toc.append(f"```{{toctree}}\n:caption: {caption}\n:maxdepth: 1\n\nReproduction <reproductions/{name}>\n{helper_docs}\n```\n")
     shared = "\n".join(f"helpers/{h}" for h in helpers if h not in used)
     toc.append(f"```{{toctree}}\n:caption: Shared machinery\n:maxdepth: 1\n\n{shared}\n```\n")
-    toc.append("```{toctree}\n:caption: Running\n:maxdepth: 1\n\nrunning\nsummary\nerrors\n```\n")
+    pages = "\n".join(PAGES)
+    toc.append(f"```{{toctree}}\n:caption: Running and the rest\n:maxdepth: 1\n\n{pages}\nsummary\nerrors\n```\n")
     (staging / "index.md").write_text("\n".join(blocks + toc))
 
 
@@ -244,7 +256,8 @@ def build(profile: str = "smoke", out: Path = ROOT / "_site", runs: Path = ROOT 
     before = set(os.listdir(ROOT))
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    for name in ("conf.py", "running.md"): shutil.copy(DOCS / name, staging / name)
+    shutil.copy(DOCS / "conf.py", staging / "conf.py")
+    for page in PAGES: shutil.copy(DOCS / f"{page}.md", staging / f"{page}.md")
     shutil.copytree(DOCS / "_static", staging / "_static")
     helpers = helper_pages(staging, cache)
     info = reproduction_pages(staging, profile, Path(runs))

@@ -29,10 +29,10 @@ from .toy_models import organisms_dir, toy_checkpoint, train_and_save, training_
 __all__ = ['REGISTRY', 'LAYOUT_NAMES', 'ModelSpec', 'list_models', 'model_table', 'resolve_source', 'HubUnavailableError',
            'check_hub_access', 'file_sha256', 'find_gguf', 'find_gguf_parts', 'gguf_metadata', 'check_gguf',
            'assemble_gguf', 'embedded_checkpoint', 'folder_sha256', 'released_checkpoint', 'organism_provenance',
-           'organisms_markdown', 'update_readme_organisms', 'release_organisms', 'Layout', 'find_layout',
-           'check_layout', 'layout', 'block_modules', 'n_layers', 'd_model', 'blocks', 'resolve_dtype',
-           'model_checkpoint', 'load_model', 'hf_module', 'complete', 'check_layer', 'hidden_state', 'block_input',
-           'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations', 'neuron_projection',
+           'organisms_markdown', 'update_organisms_page', 'release_organisms', 'Layout', 'find_layout', 'check_layout',
+           'layout', 'block_modules', 'n_layers', 'd_model', 'blocks', 'resolve_dtype', 'model_checkpoint',
+           'load_model', 'hf_module', 'complete', 'check_layer', 'hidden_state', 'block_input', 'attn_output',
+           'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations', 'neuron_projection',
            'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced_accuracy']
 
 # %% ../nbs/04_models.ipynb #4e99ea9a
@@ -315,24 +315,24 @@ def organism_provenance() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("name")
 
 def organisms_markdown() -> str:
-    "`organism_provenance` as the README's table (between its `organisms` markers)."
+    "`organism_provenance` as the table of `docs/models.md` (between its `organisms` markers)."
     lines = ["| organism | SHA-256 (first 12) | recipe | commit | torch | CPU | trained | training time |", "|---|---|---|---|---|---|---|---|"]
     for name, r in organism_provenance().iterrows():
         lines.append(f"| `{name}` | `{r.sha256}` | `{r.recipe_digest}` | `{r.commit[:7]}` | {r.torch} | {r.cpu} | {r.trained_on} | {r.train_seconds:.0f} s |")
     return "\n".join(lines)
 
-def update_readme_organisms() -> None:
-    "Write `organisms_markdown()` into README.md."
-    readme = project_root() / "README.md"
-    text = readme.read_text()
+def update_organisms_page() -> None:
+    "Write `organisms_markdown()` into `docs/models.md`."
+    page = project_root() / "docs" / "models.md"
+    text = page.read_text()
     start, end = "<!-- organisms:start -->", "<!-- organisms:end -->"
-    if start not in text: raise ValueError(f"README.md has no {start} marker")
-    readme.write_text(re.sub(f"{start}.*?{end}", lambda _: f"{start}\n{organisms_markdown()}\n{end}", text, flags=re.S))
+    if start not in text: raise ValueError(f"docs/models.md has no {start} marker")
+    page.write_text(re.sub(f"{start}.*?{end}", lambda _: f"{start}\n{organisms_markdown()}\n{end}", text, flags=re.S))
 
 # %% ../nbs/04_models.ipynb #6cf604f0
 def release_organisms(names: list[str] | None = None,  # registered organisms to retrain (default: all)
                       progress: bool = True) -> dict[str, str]:
-    "Retrain organisms into `helpers/organisms/`, write their new pins into `nbs/04_models.ipynb` and their provenance into the README."
+    "Retrain organisms into `helpers/organisms/`, write their new pins into `nbs/04_models.ipynb` and their provenance into `docs/models.md`."
     source = project_root() / "nbs" / "04_models.ipynb"
     text, pins = source.read_text(), {}
     for spec in (s for s in REGISTRY.values() if s.toy and (names is None or s.name in names)):
@@ -341,7 +341,7 @@ def release_organisms(names: list[str] | None = None,  # registered organisms to
         text = text.replace(f'sha256=\\"{spec.sha256}\\"', f'sha256=\\"{pins[spec.name]}\\"')
         print(f"{spec.name}: {spec.sha256[:12]} -> {pins[spec.name][:12]}")
     atomic_write(source, lambda tmp: tmp.write_text(text))
-    update_readme_organisms()
+    update_organisms_page()
     return pins
 
 # %% ../nbs/04_models.ipynb #59bb58dc

@@ -98,3 +98,15 @@ def test_paper_notebooks_are_thin_and_registered():
     readme = (ROOT / "README.md").read_text()
     for paper in PAPERS.values():
         assert paper["title"] in readme and paper["arxiv"] in readme, paper["title"]
+
+
+def test_readme_is_short_and_links_every_page_of_the_site():
+    "The README is read in two minutes; the rest lives in docs/*.md, each page linked from it and built into the site."
+    import re
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 150, f"README.md has {len(readme.splitlines())} lines: move detail to a page in docs/"
+    linked = set(re.findall(r"\]\(docs/([\w-]+)\.md\)", readme))
+    pages = {p.stem for p in (ROOT / "docs").glob("*.md")}
+    assert linked == pages, f"pages not linked from the README: {pages - linked}; links to no page: {linked - pages}"
+    build = (ROOT / "docs" / "build.py").read_text()
+    assert all(f'"{page}"' in build for page in pages), "a page of docs/ is not in docs/build.py's PAGES"

@@ -201,8 +201,8 @@ def test_circle_patch_moves_the_toy_calendar_answer_to_the_target():
     assert z > 3.09, f"{hits} of 193 answers moved to the target (chance: {expected:.1f}); z = {z:.2f}"
 
 
-def test_the_readme_states_the_committed_organisms_provenance():
+def test_the_models_page_states_the_committed_organisms_provenance():
     from pathlib import Path
     from helpers.models import organisms_markdown
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert organisms_markdown() in readme, "README's organisms table is stale: run `make organisms`, or update_readme_organisms()"
+    page = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text()
+    assert organisms_markdown() in page, "docs/models.md's organisms table is stale: run `make organisms`, or update_organisms_page()"
