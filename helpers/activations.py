@@ -20,7 +20,8 @@ from .tokens import pad_right, tokenize_prompts
 
 # %% auto #0
 __all__ = ['SITES', 'RESIDUAL_SITES', 'residual', 'check_request', 'weights_fingerprint', 'cache_key', 'cache_path',
-           'save_cached', 'load_cached', 'collect_activations', 'residual_points', 'collect_token_activations']
+           'save_cached', 'load_cached', 'collect_activations', 'residual_points', 'position_activations',
+           'collect_token_activations']
 
 # %% ../nbs/05_activations.ipynb #cea024de
 SITES = {"resid_pre": block_input, "attn_heads": head_outputs, "attn_out": attn_output, "mlp_pre": neuron_preactivations,
@@ -198,6 +199,14 @@ def residual_points(model,  # an nnsight-wrapped model from `load_model`
     got = collect_activations(model, prompts, layers=list(range(n_layers(model))), positions=positions,
                               sites=["resid_pre", "resid_post"], **kwargs)
     return torch.cat([got["resid_pre"], got["resid_post"][:, -1:]], dim=1)
+
+# %% ../nbs/05_activations.ipynb #f696275a
+def position_activations(model, prompts, layers: list[int],
+                         site: str = "resid_post",  # any site of `collect_activations`
+                         position: int = -1, batch_size: int = 16) -> torch.Tensor:
+    "One site of `layers` at one token position, uncached and silent: float32 CPU tensor [n_prompts, len(layers), width]."
+    return collect_activations(model, list(prompts), layers=layers, positions=position, sites=site, batch_size=batch_size,
+                               use_cache=False, progress=False)[site][:, :, 0]
 
 # %% ../nbs/05_activations.ipynb #abfbdbb8
 @torch.inference_mode()

@@ -12,7 +12,7 @@ from scipy import sparse, stats
 
 from .activations import collect_token_activations, residual_points
 from .features import circle, explained_by_groups, fired_columns, one_hot, sparse_codes
-from .fits import PCA
+from .fits import PCA, r_squared
 from .irreducibility import irreducibility_scores
 from .models import hf_module
 from .patching import Patch, patched_logits, variant_logits
@@ -67,9 +67,8 @@ def _probe_map(coords: np.ndarray, a, period: int, frequency: int) -> tuple[np.n
     "Least-squares map (no intercept) of PCA coordinates onto the circle of frequency k of a, and its R²."
     targets = circle(frequency * np.asarray(a), period)
     W, *_ = np.linalg.lstsq(coords, targets, rcond=None)
-    total = ((targets - targets.mean(0)) ** 2).sum(0)
-    varies = total > 1e-9 * len(targets)  # at k = p/2 the sine is 0 for every a: nothing to explain there
-    return W, float((1 - ((targets - coords @ W) ** 2).sum(0)[varies] / total[varies]).mean())
+    varies = targets.var(0) > 1e-9  # at k = p/2 the sine is 0 for every a: nothing to explain there
+    return W, float(r_squared(targets[:, varies], (coords @ W)[:, varies], axis=0).mean())
 
 def circle_probe(X: np.ndarray, a, period: int, n_pca: int = 5,
                  frequency: int = 1,  # k: the probe reads (cos 2πka/p, sin 2πka/p); the paper's circle is k = 1

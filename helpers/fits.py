@@ -11,7 +11,8 @@ from itertools import combinations
 import numpy as np
 
 # %% auto #0
-__all__ = ['fourier_spectrum', 'peak_periods', 'Basis', 'JointBasis', 'PCA', 'Fit', 'fit_basis', 'period_sets', 'fit_family']
+__all__ = ['fourier_spectrum', 'peak_periods', 'Basis', 'JointBasis', 'r_squared', 'PCA', 'Fit', 'fit_basis', 'period_sets',
+           'fit_family']
 
 # %% ../nbs/07_fits.ipynb #9d749e9f
 def fourier_spectrum(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +68,12 @@ class JointBasis:
     @property
     def n_params(self) -> int: return sum(p.n_params for p in self.parts)
 
+# %% ../nbs/07_fits.ipynb #89f5324b
+def r_squared(target, predicted, axis=None):
+    "1 − SS_res / SS_tot: the share of `target`'s variance around its column means that `predicted` explains."
+    target = np.asarray(target, dtype=np.float64)
+    return 1 - ((target - predicted) ** 2).sum(axis) / ((target - target.mean(0)) ** 2).sum(axis)
+
 # %% ../nbs/07_fits.ipynb #633b140a
 @dataclass
 class PCA:
@@ -101,8 +108,7 @@ class Fit:
 
     def r2(self, X, values) -> float:
         "Variance of X explained by the fit (in the model's full space)."
-        X = np.asarray(X, dtype=np.float64)
-        return 1 - ((X - self.predict(values)) ** 2).sum() / ((X - X.mean(0)) ** 2).sum()
+        return r_squared(X, self.predict(values))
 
 def fit_basis(X: np.ndarray, values, basis, n_pca: int = 100, pca: PCA | None = None, rng: np.random.Generator | None = None) -> Fit:
     "Fit hidden states `X` [n, d] as a function of `values` through `basis`; `rng` permutes basis rows (the randomised control)."

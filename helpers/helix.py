@@ -5,27 +5,30 @@
 # %% ../nbs/14_helix.ipynb #d1d9243e
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .activations import collect_activations, residual_points
+from .activations import collect_activations, position_activations, residual_points
 from .core import count_forward
-from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets
-from .models import head_directions, hf_module, n_layers, neuron_activations, neuron_directions
+from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets, r_squared
+from .models import head_directions, hf_module, n_layers, neuron_activations, neuron_directions, teacher_forced
 from .patching import Patch, logit_difference, patched_logits, variant_logits
 from .tasks import HELIX_TASKS, helix_task_items
-from .tokens import pad_right, single_token_id
+from .tokens import pad_id, pad_right, single_token_id
 
 # %% auto #0
 __all__ = ['POSITIONS', 'DIGIT_POSITIONS', 'addition_frame', 'held_out_values', 'fit_sample', 'number_points', 'token_states',
            'linear_addition', 'fit_point', 'r2_table', 'make_pairs', 'mean_logit_differences', 'fit_patches',
            'ld_table', 'best_period_sets', 'a_token_effect_by_point', 'reading_point', 'task_patching',
-           'last_token_bases', 'last_token_patches', 'component_states', 'component_effects', 'top_k_effects',
-           'head_effects', 'mlp_circuit', 'mlp_helix_effects', 'head_categories', 'neuron_attribution', 'top_neurons',
-           'neuron_grid', 'neuron_grid_memory', 'eq3_fit', 'neuron_means', 'kept_neurons_accuracy',
-           'neuron_direct_effects', 'digit_tokens', 'digit_problems', 'digit_pairs', 'digit_patches', 'a_token_summary']
+           'last_token_bases', 'last_token_patches', 'pair_effects', 'component_states', 'component_effects', 'Ranking',
+           'top_k_effects', 'head_effects', 'mlp_circuit', 'mlp_helix_effects', 'HeadCategories', 'head_categories',
+           'neuron_attribution', 'top_neurons', 'neuron_grid', 'neuron_grid_memory', 'eq3_fit', 'neuron_means',
+           'kept_neurons_accuracy', 'cumulative_grid', 'neuron_direct_effects', 'digit_tokens', 'digit_problems',
+           'digit_pairs', 'digit_patches', 'a_token_summary']
 
 # %% ../nbs/14_helix.ipynb #4bcd236d
 POSITIONS = {"a": -4, "b": -2, "last": -1}  # token positions in "a+b=" (and in any template ending so)
@@ -74,7 +77,7 @@ def linear_addition(X: np.ndarray,  # [100, d] hidden states of a = 0..99
     pcs = PCA.fit(X, n_components).project(X)
     design = np.stack([np.ones(100), np.arange(100)], 1)
     coef, *_ = np.linalg.lstsq(design, pcs, rcond=None)  # rows c0, c1
-    r2 = 1 - ((pcs - design @ coef) ** 2).sum() / ((pcs - pcs.mean(0)) ** 2).sum()
+    r2 = r_squared(pcs, design @ coef)
     line = coef[0] + np.arange(199)[:, None] * coef[1]
     added = pcs[np.asarray(a)] + pcs[np.asarray(b)] - coef[0]
     return float(r2), ((added[:, None, :] - line[None]) ** 2).sum(-1).argmin(1)
@@ -231,7 +234,12 @@ def last_token_patches(frame: pd.DataFrame, pairs: pd.DataFrame,
         for label, v in patches.items():
             yield (label, p), [Patch("resid", p, POSITIONS["last"], torch.tensor(v).float())]
 
-# %% ../nbs/14_helix.ipynb #4155e32d
+# %% ../nbs/14_helix.ipynb #da231388
+def pair_effects(model, pairs: pd.DataFrame, variants, clean: torch.Tensor | None = None, batch_size: int = 256) -> pd.Series:
+    "The mean logit difference toward `pairs.answer_id_cf` under each variant of patches (`mean_logit_differences`)."
+    return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
+
+# %% ../nbs/14_helix.ipynb #52afad91
 def component_states(model, pairs: pd.DataFrame, batch_size: int = 256) -> tuple[dict, dict]:
     "(original, counterfactual) last-token states {site: [n, L, width]} of the heads, attention outputs and MLP outputs."
     got = collect_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), layers=list(range(n_layers(model))),
@@ -240,6 +248,7 @@ def component_states(model, pairs: pd.DataFrame, batch_size: int = 256) -> tuple
     n = len(pairs)
     return {s: v[:n, :, 0] for s, v in got.items()}, {s: v[n:, :, 0] for s, v in got.items()}
 
+# %% ../nbs/14_helix.ipynb #26b03a50
 def component_effects(model, pairs: pd.DataFrame, states: tuple[dict, dict], clean: torch.Tensor | None = None,
                       batch_size: int = 256) -> pd.DataFrame:
     "Total and direct effect of each block's attention and MLP: columns layer, component, TE, DE."
@@ -250,62 +259,91 @@ def component_effects(model, pairs: pd.DataFrame, states: tuple[dict, dict], cle
         for site, name in (("attn_out", "attention"), ("mlp_out", "MLP")):
             variants[layer, name, "TE"] = [Patch(site, layer, -1, cf[site][:, layer])]
             variants[layer, name, "DE"] = [Patch("resid", L, -1, cf[site][:, layer] - orig[site][:, layer], add=True)]
-    ld = mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
+    ld = pair_effects(model, pairs, variants, clean, batch_size)
     return pd.DataFrame([{"layer": l, "component": c, "TE": ld[l, c, "TE"], "DE": ld[l, c, "DE"]}
                          for l in range(L) for c in ("attention", "MLP")])
 
-def top_k_effects(model, pairs: pd.DataFrame, units: dict,  # unit -> its [Patch]es
-                  clean: torch.Tensor | None = None, share: float = 0.8, batch_size: int = 256) -> dict:
-    "Each unit's total effect (`te`), all units' together (`all`), the top-k units' by TE (`cumulative`), and the k reaching `share` (`needed`)."
-    def run(variants): return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
-    te = run(units)
-    together = run({"all": [p for patches in units.values() for p in patches]})["all"]
-    ranked = te.sort_values(ascending=False).index
-    cumulative = run({k: [p for unit in ranked[:k] for p in units[unit]] for k in range(1, len(ranked) + 1)})
-    needed = next((k for k, v in cumulative.items() if v >= share * together), len(ranked))
-    return {"te": te, "all": together, "cumulative": cumulative, "needed": needed, "ranked": list(ranked)}
+# %% ../nbs/14_helix.ipynb #28d1cadc
+@dataclass
+class Ranking:
+    "Units ranked by their effect, and how many of the top ones reach `share` of all of them together."
+    effects: pd.Series  # each unit's effect alone: the total effect (heads, MLPs) or the direct effect (neurons)
+    together: float  # every unit patched at once
+    cumulative: pd.Series  # the top k units patched together, by k
+    ranked: list  # the units, largest effect first
+    share: float  # the share of `together` that `needed` units reach
 
+    @property
+    def needed(self) -> int:
+        "The fewest top units whose joint effect reaches `share` of all of them together (all of them if none does)."
+        return next((k for k, v in self.cumulative.items() if v >= self.share * self.together), len(self.ranked))
+
+    @property
+    def top(self) -> list:
+        "The `needed` top units."
+        return self.ranked[:self.needed]
+
+# %% ../nbs/14_helix.ipynb #953e24b1
+def top_k_effects(model, pairs: pd.DataFrame, units: dict,  # unit -> its [Patch]es
+                  clean: torch.Tensor | None = None, share: float = 0.8, batch_size: int = 256) -> Ranking:
+    "Units ranked by total effect, all of them patched together, the top k patched together for every k, and the k reaching `share`."
+    te = pair_effects(model, pairs, units, clean, batch_size)
+    together = pair_effects(model, pairs, {"all": [p for patches in units.values() for p in patches]}, clean, batch_size)["all"]
+    ranked = list(te.sort_values(ascending=False).index)
+    cumulative = pair_effects(model, pairs, {k: [p for unit in ranked[:k] for p in units[unit]] for k in range(1, len(ranked) + 1)},
+                              clean, batch_size)
+    return Ranking(te, together, cumulative, ranked, share)
+
+# %% ../nbs/14_helix.ipynb #cc786756
 def head_effects(model, pairs: pd.DataFrame, states: tuple[dict, dict], clean: torch.Tensor | None = None,
-                 share: float = 0.8, batch_size: int = 256) -> dict:
-    "Each head's total effect (`te`), all heads' (`all_heads`), the top-k heads' (`cumulative`), and the k reaching `share`."
+                 share: float = 0.8, batch_size: int = 256) -> Ranking:
+    "The heads of every block ranked by total effect (`top_k_effects`)."
     heads, L = states[1]["attn_heads"], n_layers(model)
     n_heads = hf_module(model).config.num_attention_heads
     d_head = heads.shape[-1] // n_heads
     units = {(l, h): [Patch("attn_heads", l, -1, heads[:, l], columns=torch.arange(h * d_head, (h + 1) * d_head))]
              for l in range(L) for h in range(n_heads)}
-    got = top_k_effects(model, pairs, units, clean, share, batch_size)
-    return {"te": got["te"], "all_heads": got["all"], "cumulative": got["cumulative"], "heads_needed": got["needed"]}
+    return top_k_effects(model, pairs, units, clean, share, batch_size)
 
+# %% ../nbs/14_helix.ipynb #8f21f968
 def mlp_circuit(model, pairs: pd.DataFrame, states: tuple[dict, dict], clean: torch.Tensor | None = None,
-                share: float = 0.95, batch_size: int = 256) -> dict:
-    "The paper's MLP circuit: MLPs ranked by total effect, and the fewest whose joint patch reaches `share` of all MLPs' (`needed`)."
+                share: float = 0.95, batch_size: int = 256) -> Ranking:
+    "The paper's MLP circuit: MLPs ranked by total effect, and the fewest whose joint patch reaches `share` of all MLPs'."
     cf = states[1]["mlp_out"]
     return top_k_effects(model, pairs, {l: [Patch("mlp_out", l, -1, cf[:, l])] for l in range(n_layers(model))}, clean, share, batch_size)
 
+# %% ../nbs/14_helix.ipynb #8214949e
 def mlp_helix_effects(model, frame: pd.DataFrame,  # the rows that `pairs.index_cf` numbers (columns prompt, sum)
                       pairs: pd.DataFrame, periods, n_pca: int = 100, clean: torch.Tensor | None = None,
                       batch_size: int = 256) -> pd.Series:
     "Per block: the logit difference of writing a helix(a+b) fit's prediction for the counterfactual sum into its MLP output."
     L = n_layers(model)
-    outputs = collect_activations(model, list(frame.prompt), layers=list(range(L)), positions=-1, sites="mlp_out",
-                                  batch_size=batch_size, use_cache=False, progress=False)["mlp_out"][:, :, 0].numpy()
+    outputs = position_activations(model, frame.prompt, list(range(L)), "mlp_out", batch_size=batch_size).numpy()
     basis = JointBasis((Basis("helix", tuple(periods), scale=198.0),))
     variants = {l: [Patch("mlp_out", l, -1, torch.tensor(fit_basis(outputs[:, l], frame[["sum"]].values, basis, n_pca)
                                                            .predict(pairs[["sum_cf"]].values)).float())] for l in range(L)}
-    return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
+    return pair_effects(model, pairs, variants, clean, batch_size)
+
+# %% ../nbs/14_helix.ipynb #49839878
+@dataclass
+class HeadCategories:
+    "The top heads sorted into the paper's categories."
+    table: pd.DataFrame  # per head: TE, DE / TE, each fit's share of TE, the confidences c_ab and c_a+b, and its category
+    by_mixed: pd.Series  # the categorised patch's share of the top heads' effect, by the number of heads left mixed
+    mixed_needed: int  # the fewest mixed heads with which that share reaches the threshold
 
 # %% ../nbs/14_helix.ipynb #307419b0
 def head_categories(model, frame: pd.DataFrame, pairs: pd.DataFrame, heads: list[tuple[int, int]],  # the top heads, (layer, head)
                     states: tuple[dict, dict], te: pd.Series,  # from `component_states`, and the heads' TE (`head_effects`)
-                    periods, n_pca: int = 100, clean: torch.Tensor | None = None, share: float = 0.8, batch_size: int = 256) -> dict:
-    "The paper's head categories: a per-head `table` (DE/TE, fit shares, c, category), the share reached per number of mixed heads, and that number."
+                    periods, n_pca: int = 100, clean: torch.Tensor | None = None, share: float = 0.8,
+                    batch_size: int = 256) -> HeadCategories:
+    "The paper's head categories: a per-head table (DE/TE, fit shares, c, category) and the share reached per number of mixed heads."
     orig, cf = states
     L, width = n_layers(model), orig["attn_heads"].shape[-1]
     d_head = width // hf_module(model).config.num_attention_heads
     cols = lambda h: torch.arange(h * d_head, (h + 1) * d_head)
     layers = sorted({l for l, _ in heads})
-    outputs = collect_activations(model, list(frame.prompt), layers=layers, positions=-1, sites="attn_heads", batch_size=batch_size,
-                                  use_cache=False, progress=False)["attn_heads"][:, :, 0]
+    outputs = position_activations(model, frame.prompt, layers, "attn_heads", batch_size=batch_size)
     values, cf_values = frame[["a", "b", "sum"]].values, pairs[["a_cf", "b_cf", "sum_cf"]].values
     def head_patch(l, h, v):
         full = torch.zeros(len(pairs), width); full[:, cols(h)] = torch.as_tensor(v, dtype=torch.float32)
@@ -317,8 +355,7 @@ def head_categories(model, frame: pd.DataFrame, pairs: pd.DataFrame, heads: list
             variants[l, h, label] = [head_patch(l, h, fit_basis(X, values[:, columns], basis, n_pca).predict(cf_values[:, columns]))]
         change = cf["attn_heads"][:, l, cols(h)] - orig["attn_heads"][:, l, cols(h)]
         variants[l, h, "DE"] = [Patch("resid", L, -1, change @ head_directions(model, l)[cols(h)], add=True)]
-    def run(v): return mean_logit_differences(model, pairs.prompt, v, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
-    ld = run(variants)
+    ld = pair_effects(model, pairs, variants, clean, batch_size)
     table = pd.DataFrame([{"layer": l, "head": h, "TE": te[l, h], "DE / TE": ld[l, h, "DE"] / te[l, h],
                            **{f"{label} / TE": ld[l, h, label] / te[l, h] for label in last_token_bases(periods)}} for l, h in heads])
     table = table.set_index(["layer", "head"])
@@ -331,20 +368,20 @@ def head_categories(model, frame: pd.DataFrame, pairs: pd.DataFrame, heads: list
     kind = {u: "helix(a,b)" if table.loc[u, "c_ab"] >= table.loc[u, "c_a+b"] else "helix(a+b)" for u in heads}
     least_confident = list(table[["c_ab", "c_a+b"]].max(axis=1).where(explained, -1.0).sort_values(kind="stable").index)
     actual = {(l, h): Patch("attn_heads", l, -1, cf["attn_heads"][:, l], columns=cols(h)) for l, h in heads}
-    by_mixed = run({m: [actual[u] if u in least_confident[:m] else variants[(*u, kind[u])][0] for u in heads] for m in range(len(heads) + 1)})
+    by_mixed = pair_effects(model, pairs, {m: [actual[u] if u in least_confident[:m] else variants[(*u, kind[u])][0] for u in heads]
+                                           for m in range(len(heads) + 1)}, clean, batch_size)
     by_mixed = by_mixed / by_mixed[len(heads)]  # every head mixed: every head patched with its counterfactual output
     needed = next(m for m, v in by_mixed.items() if v >= share)
     table["category"] = ["mixed" if u in least_confident[:needed] or not explained[u] else "a,b" if kind[u] == "helix(a,b)" else "a+b"
                          for u in table.index]
-    return {"table": table, "by_mixed": by_mixed, "mixed_needed": needed}
+    return HeadCategories(table, by_mixed, needed)
 
 # %% ../nbs/14_helix.ipynb #e0124911
 def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> torch.Tensor:
     "Gradient × (counterfactual − original) activation of every MLP neuron at the last token, mean over pairs: [L, d_mlp]."
     L, n = n_layers(model), len(pairs)
-    neurons = collect_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), layers=list(range(L)), positions=-1,
-                                  sites="mlp_neurons", batch_size=batch_size, use_cache=False, progress=False)["mlp_neurons"][:, :, 0]
-    ids, mask, last = pad_right(model.tokenizer(list(pairs.prompt))["input_ids"], model.tokenizer.pad_token_id or 0)
+    neurons = position_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), list(range(L)), "mlp_neurons", batch_size=batch_size)
+    ids, mask, last = pad_right(model.tokenizer(list(pairs.prompt))["input_ids"], pad_id(model.tokenizer))
     device, rows, answers = hf_module(model).device, torch.arange(n), torch.tensor(pairs.answer_id_cf.values)
     acts, grads = {}, {}
     count_forward(ids, backward=True)
@@ -368,8 +405,7 @@ def neuron_grid(model, prompts, neurons: list[tuple[int, int]], batch_size: int 
     columns = [(layers.index(l), i) for l, i in neurons]
     parts = []
     for start in range(0, len(prompts), chunk):
-        got = collect_activations(model, prompts[start:start + chunk], layers=layers, positions=-1, sites=site,
-                                  batch_size=batch_size, use_cache=False, progress=False)[site][:, :, 0]
+        got = position_activations(model, prompts[start:start + chunk], layers, site, batch_size=batch_size)
         parts.append(np.stack([got[:, l, i].numpy().astype(np.float64) for l, i in columns], 1))
     return np.concatenate(parts)
 
@@ -388,9 +424,7 @@ def eq3_fit(y: np.ndarray, problems: pd.DataFrame, periods) -> tuple[np.ndarray,
 # %% ../nbs/14_helix.ipynb #fe88b030
 def neuron_means(model, prompts, batch_size: int = 256) -> torch.Tensor:
     "Mean last-token activation of every MLP neuron over `prompts`: [L, d_mlp]."
-    got = collect_activations(model, list(prompts), layers=list(range(n_layers(model))), positions=-1, sites="mlp_neurons",
-                              batch_size=batch_size, use_cache=False, progress=False)["mlp_neurons"][:, :, 0]
-    return got.mean(0)
+    return position_activations(model, prompts, list(range(n_layers(model))), "mlp_neurons", batch_size=batch_size).mean(0)
 
 def kept_neurons_accuracy(model, frame: pd.DataFrame,  # problems to evaluate: prompt, answer_id
                           keep: list[tuple[int, int]],  # (layer, neuron) left intact
@@ -411,27 +445,28 @@ def kept_neurons_accuracy(model, frame: pd.DataFrame,  # problems to evaluate: p
     logits = patched_logits(model, list(frame.prompt), patches, batch_size=batch_size)
     return float((logits.argmax(-1).numpy() == frame.answer_id.values).mean())
 
+# %% ../nbs/14_helix.ipynb #fc4ee36b
+def cumulative_grid(n: int, n_steps: int = 60) -> list[int]:
+    "The k at which the top-k neurons are patched together: about `n_steps` of them, spaced geometrically, and always n."
+    return sorted({int(k) for k in np.geomspace(1, n, n_steps)} | {n})
+
 # %% ../nbs/14_helix.ipynb #f3351546
 def neuron_direct_effects(model, pairs: pd.DataFrame, neurons: list[tuple[int, int]], clean: torch.Tensor | None = None,
-                          share: float = 0.8, n_steps: int = 60, batch_size: int = 256) -> dict:
-    "Each neuron's direct effect (`de`), all of theirs together (`all`), the top-k's on a grid of k (`cumulative`) and the first k reaching `share`."
+                          share: float = 0.8, n_steps: int = 60, batch_size: int = 256) -> Ranking:
+    "Neurons ranked by direct effect, all of them together, the top k together on a grid of k (`cumulative_grid`), and the k reaching `share`."
     L, n, layers = n_layers(model), len(pairs), sorted({l for l, _ in neurons})
-    got = collect_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), layers=layers, positions=-1, sites="mlp_neurons",
-                              batch_size=batch_size, use_cache=False, progress=False)["mlp_neurons"][:, :, 0]
+    got = position_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), layers, "mlp_neurons", batch_size=batch_size)
     directions = {l: neuron_directions(model, l) for l in layers}
     write = lambda l, i: (got[n:, layers.index(l), i] - got[:n, layers.index(l), i])[:, None] * directions[l][i][None]  # [n, d_model]
-    def run(variants): return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
-    de = run({unit: [Patch("resid", L, -1, write(*unit), add=True)] for unit in neurons})
+    de = pair_effects(model, pairs, {unit: [Patch("resid", L, -1, write(*unit), add=True)] for unit in neurons}, clean, batch_size)
     ranked = list(de.sort_values(ascending=False).index)
-    ks = sorted({int(k) for k in np.geomspace(1, len(ranked), n_steps)} | {len(ranked)})
+    ks = cumulative_grid(len(ranked), n_steps)
     total, variants = torch.zeros(n, directions[layers[0]].shape[1]), {}
     for k, unit in enumerate(ranked, 1):
         total = total + write(*unit)
         if k in ks: variants[k] = [Patch("resid", L, -1, total, add=True)]
-    cumulative = run(variants)
-    together = cumulative[len(ranked)]
-    needed = next((k for k, v in cumulative.items() if v >= share * together), len(ranked))
-    return {"de": de, "all": together, "cumulative": cumulative, "needed": needed, "ranked": ranked}
+    cumulative = pair_effects(model, pairs, variants, clean, batch_size)
+    return Ranking(de, cumulative[len(ranked)], cumulative, ranked, share)
 
 # %% ../nbs/14_helix.ipynb #50f0b50b
 DIGIT_POSITIONS = {"a_tens": -6, "a_units": -5}  # in "... a_tens a_units + b_tens b_units ="
@@ -440,20 +475,14 @@ def digit_tokens(model) -> np.ndarray:
     "The tokens of the digits 0..9."
     return np.array([single_token_id(model.tokenizer, str(d)) for d in range(10)])
 
-def digit_problems(model, problems: pd.DataFrame, template: str, n: int, seed: int = 0, batch_size: int = 256) -> pd.DataFrame:
-    "A seeded sample of the problems with b ≥ 10 in `template`, `correct` where the model writes every digit of the sum."
+def digit_problems(model, problems: pd.DataFrame, template: str, n: int, seed: int = 0) -> pd.DataFrame:
+    "A seeded sample of the problems with b ≥ 10 in `template`, `correct` where the model writes every digit of the sum (teacher-forced)."
     digits = problems[problems.b >= 10].sample(n=min(n, 9000), random_state=seed).reset_index(drop=True)[["a", "b", "sum"]]
     digits["prompt"] = [template.format(a=a, b=b) for a, b in zip(digits.a, digits.b)]
     units = model.tokenizer.convert_ids_to_tokens(model.tokenizer(digits.prompt[0])["input_ids"][DIGIT_POSITIONS["a_units"]])
     if units != str(digits.a[0])[-1]: raise ValueError(f"the model does not write {digits.prompt[0]!r} one digit per token")
-    digit_id, answers = digit_tokens(model), digits["sum"].astype(str).values
-    ok = np.ones(len(digits), bool)
-    for k in range(3):  # teacher-forced, digit by digit
-        rows = np.where(ok & (digits["sum"].astype(str).str.len().values > k))[0]
-        if not len(rows): break
-        logits = patched_logits(model, [digits.prompt[i] + answers[i][:k] for i in rows], batch_size=batch_size)
-        ok[rows] = logits.argmax(-1).numpy() == digit_id[[int(answers[i][k]) for i in rows]]
-    digits["correct"] = ok
+    answers = list(digits["sum"].astype(str))
+    digits["correct"] = teacher_forced(model, list(digits.prompt), answers)
     digits["first_digit"] = [int(s[0]) for s in answers]
     return digits
 

@@ -21,7 +21,8 @@ import pandas as pd
 import torch
 from nnsight import TransformersModel
 
-from .core import atomic_directory, atomic_write, cache_dir, get_device, project_root, stand_in_path, stand_ins_dir
+from .core import (atomic_directory, atomic_write, cache_dir, count_forward, get_device, project_root, stand_in_path,
+                          stand_ins_dir)
 from .tasks import CIRCLE_PROMPTS
 from .toy_models import organisms_dir, toy_checkpoint, train_and_save, training_log
 
@@ -33,7 +34,7 @@ __all__ = ['REGISTRY', 'LAYOUT_NAMES', 'ModelSpec', 'list_models', 'model_table'
            'layout', 'block_modules', 'n_layers', 'd_model', 'blocks', 'resolve_dtype', 'model_checkpoint',
            'load_model', 'hf_module', 'complete', 'check_layer', 'hidden_state', 'block_input', 'attn_output',
            'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations', 'neuron_projection',
-           'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced_accuracy']
+           'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced', 'teacher_forced_accuracy']
 
 # %% ../nbs/04_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
@@ -586,12 +587,12 @@ def neuron_activations(model, layer: int) -> torch.Tensor:
 
 # %% ../nbs/04_models.ipynb #be654b20
 @torch.inference_mode()
-def teacher_forced_accuracy(model,  # from `load_model`
-                            prompts: list[str],
-                            answers: list[str],  # the text that should follow each prompt (e.g. "47" or " Wednesday")
-                            batch_size: int = 16,
-                           ) -> float:
-    "Share of prompts whose answer tokens (tokenized in context) are each the greedy next token."
+def teacher_forced(model,  # from `load_model`
+                   prompts: list[str],
+                   answers: list[str],  # the text that should follow each prompt (e.g. "47" or " Wednesday")
+                   batch_size: int = 16,
+                  ) -> np.ndarray:
+    "For each prompt, whether every token of its answer (tokenized in context) is the greedy next token."
     tokenizer, module = model.tokenizer, hf_module(model)
     correct = []
     for start in range(0, len(prompts), batch_size):
@@ -601,10 +602,13 @@ def teacher_forced_accuracy(model,  # from `load_model`
             if full[:len(head)] != head or len(full) == len(head):
                 raise ValueError(f"{answer!r} does not tokenize as a continuation of {prompt!r} for {model.name}")
             rows.append(full); spans.append((len(head), len(full)))
-        width = max(map(len, rows))
-        ids = torch.tensor([r + [tokenizer.pad_token_id or 0] * (width - len(r)) for r in rows], device=module.device)
-        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=module.device)
-        predicted = module(input_ids=ids, attention_mask=mask).logits.argmax(-1).cpu()
+        ids, mask, _ = pad_right(rows, pad_id(tokenizer))
+        count_forward(ids)
+        predicted = module(input_ids=ids.to(module.device), attention_mask=mask.to(module.device)).logits.argmax(-1).cpu()
         for row, (a, b), guess in zip(rows, spans, predicted):
             correct.append(guess[a - 1:b - 1].tolist() == row[a:b])
-    return float(np.mean(correct))
+    return np.array(correct, dtype=bool)
+
+def teacher_forced_accuracy(model, prompts: list[str], answers: list[str], batch_size: int = 16) -> float:
+    "Share of prompts whose answer tokens are each the greedy next token (`teacher_forced`)."
+    return float(teacher_forced(model, prompts, answers, batch_size).mean())

@@ -12,7 +12,7 @@ from itertools import islice
 import torch
 
 from .core import count_forward
-from .tokens import pad_right, tokenize_prompts
+from .tokens import pad_id, pad_right, tokenize_prompts
 from .activations import SITES, residual
 from .models import hf_module, n_layers
 
@@ -79,7 +79,7 @@ def patched_logits(model,  # an nnsight-wrapped model
     out = torch.empty(0)
     for start in range(0, len(order), batch_size):
         picked = order[start:start + batch_size]
-        ids, mask, last = pad_right([token_ids[i] for i in picked], model.tokenizer.pad_token_id or 0)
+        ids, mask, last = pad_right([token_ids[i] for i in picked], pad_id(model.tokenizer))
         kept, slot = torch.unique(last, return_inverse=True)
         rows, last = torch.arange(len(picked), device=device), last.to(device)
         count_forward(ids)

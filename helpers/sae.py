@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from scipy import sparse
 
 from .activations import collect_token_activations
-from .tokens import pad_right, tokenize_prompts
+from .tokens import pad_id, pad_right, tokenize_prompts
 from .core import atomic_write, cache_dir, count_forward, get_device, progress_bar, stand_in_path, stand_ins_dir
 from .models import block_output, check_layer, hf_module, load_model
 from .probing_data import list_datasets, load_dataset
@@ -376,7 +376,7 @@ def spliced_loss(model, sae: SAE, prompts: list[str], layer: int, max_length: in
     totals = {"spliced": 0.0} if loss_clean is not None else {"clean": 0.0, "spliced": 0.0}
     count = 0
     for start in range(0, len(token_ids), batch_size):
-        ids, mask, _ = pad_right(token_ids[start:start + batch_size], model.tokenizer.pad_token_id or 0)
+        ids, mask, _ = pad_right(token_ids[start:start + batch_size], pad_id(model.tokenizer))
         ids, mask = ids.to(device), mask.to(device)
         targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
         for mode in totals:

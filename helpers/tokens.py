@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 # %% auto #0
-__all__ = ['single_token_id', 'single_token_ids', 'answer_token', 'tokenize_prompts', 'pad_right']
+__all__ = ['single_token_id', 'single_token_ids', 'answer_token', 'tokenize_prompts', 'pad_id', 'pad_right']
 
 # %% ../nbs/02_tokens.ipynb #011136d8
 def single_token_id(tokenizer, text: str) -> int:
@@ -41,6 +41,11 @@ def tokenize_prompts(model, prompts) -> list[list[int]]:
     bad = [i for i, p in enumerate(prompts) if not isinstance(p, str) or not p]
     if bad: raise TypeError(f"prompts must be non-empty strings; item {bad[0]} is {prompts[bad[0]]!r}")
     return model.tokenizer(list(prompts))["input_ids"]
+
+# %% ../nbs/02_tokens.ipynb #5f87ecce
+def pad_id(tokenizer) -> int:
+    "The id that pads a batch: the tokenizer's pad token, or 0 where it has none."
+    return tokenizer.pad_token_id or 0
 
 # %% ../nbs/02_tokens.ipynb #f3b3a9ce
 def pad_right(rows: list[list[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
