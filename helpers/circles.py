@@ -23,9 +23,9 @@ from .tokens import answer_token, tokenize_prompts
 # %% auto #0
 __all__ = ['PERIOD', 'START', 'MISTRAL_UNPREFIXED', 'NEXT_PROMPTS', 'PHRASINGS', 'DAY_SENTENCES', 'MONTH_SENTENCES', 'is_mistral',
            'calendar_frame', 'calendar_states', 'circle_probe', 'probe_r2', 'frequency_r2', 'best_frequency',
-           'circle_write', 'shuffled_probe_r2', 'allowed_tokens', 'allowed_accuracy', 'above_chance',
-           'intervention_pairs', 'mean_interval', 'circle_method', 'intervention_writes', 'interventions',
-           'spread_points', 'best_per_method', 'best_points', 'off_circle_choices', 'circle_agreement',
+           'circle_write', 'plot_calendar_pca', 'shuffled_probe_r2', 'allowed_tokens', 'allowed_accuracy',
+           'above_chance', 'intervention_pairs', 'mean_interval', 'circle_method', 'intervention_writes',
+           'interventions', 'spread_points', 'best_per_method', 'best_points', 'off_circle_choices', 'circle_agreement',
            'regression_table', 'calendar_text', 'token_words', 'name_mask', 'pool_codes', 'latent_sums', 'name_shares',
            'cluster_pcs', 'rank_clusters']
 
@@ -98,6 +98,17 @@ def circle_write(pca: PCA, W: np.ndarray, points: np.ndarray) -> np.ndarray:
     "Hidden states whose probe reading is `points` [n, 2] (and the mean elsewhere): the paper's circle patch."
     Q, R = np.linalg.qr(W)
     return pca.mean + points @ np.linalg.pinv(R) @ Q.T @ pca.components  # pinv: at k = p/2 the probe has one direction
+
+# %% ../nbs/15_circles.ipynb #35fe63de
+def plot_calendar_pca(ax, states: np.ndarray,  # [n, d] at one residual point
+                      starts, task: str, title: str) -> None:
+    "The states in their top two principal components, coloured by start day (month), each day's mean labelled."
+    coords = PCA.fit(states, 2).project(states)
+    starts = np.asarray(starts)
+    ax.scatter(coords[:, 0], coords[:, 1], c=starts, cmap="hsv", s=18)
+    for s in range(PERIOD[task]):
+        ax.annotate(CALENDAR[task][s][:3], coords[starts == s].mean(0), fontsize=8, ha="center")
+    ax.set(title=title, xticks=[], yticks=[])
 
 # %% ../nbs/15_circles.ipynb #fabbc40a
 def shuffled_probe_r2(states: np.ndarray, a, period: int, n_pca: int = 5,

@@ -32,8 +32,8 @@ __all__ = ['REGISTRY', 'LAYOUT_NAMES', 'ModelSpec', 'list_models', 'model_table'
            'assemble_gguf', 'embedded_checkpoint', 'folder_sha256', 'released_checkpoint', 'organism_provenance',
            'organisms_markdown', 'update_organisms_page', 'release_organisms', 'Layout', 'find_layout', 'check_layout',
            'layout', 'block_modules', 'n_layers', 'd_model', 'blocks', 'resolve_dtype', 'model_checkpoint',
-           'load_model', 'hf_module', 'complete', 'check_layer', 'hidden_state', 'block_input', 'attn_output',
-           'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations', 'neuron_projection',
+           'load_model', 'hf_module', 'complete', 'mlp_width', 'check_layer', 'hidden_state', 'block_input',
+           'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations', 'neuron_projection',
            'neuron_directions', 'head_directions', 'neuron_activations', 'teacher_forced', 'teacher_forced_accuracy']
 
 # %% ../nbs/04_models.ipynb #4e99ea9a
@@ -505,6 +505,11 @@ def complete(model: TransformersModel, prompt: str, max_new_tokens: int = 5) -> 
     out = hf_module(model).generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
                                      pad_token_id=model.tokenizer.pad_token_id)
     return model.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+
+# %% ../nbs/04_models.ipynb #de4d330d
+def mlp_width(config) -> int:
+    "The number of MLP neurons per block of a transformers configuration."
+    return getattr(config, "intermediate_size", None) or getattr(config, "n_inner", None) or 4 * config.hidden_size
 
 # %% ../nbs/04_models.ipynb #2c828b10
 def check_layer(model, layer: int) -> int:

@@ -9,12 +9,15 @@ import torch
 from transformers import (AutoModelForCausalLM, Gemma2Config, GPT2Config, GPTJConfig, GPTNeoXConfig, LlamaConfig, MistralConfig,
                           PretrainedConfig, Qwen2Config)
 
-from .models import REGISTRY
+from .models import REGISTRY, mlp_width
 
 # %% auto #0
 __all__ = ['MODEL_CONFIGS', 'TOKENIZERS', 'written_config', 'parameter_count', 'parameter_gib', 'stand_in_config']
 
 # %% ../nbs/20_paper_models.ipynb #ddceab75
+_LLAMA_8B = dict(num_hidden_layers=32, hidden_size=4096, num_attention_heads=32, num_key_value_heads=8, intermediate_size=14336,
+                 tie_word_embeddings=False)  # Llama-3(.1)-8B and Mistral-7B share these sizes
+
 MODEL_CONFIGS = {  # registry name -> (configuration class, the values of the model's config.json that set its size and layout)
     "gpt2": (GPT2Config, dict(n_layer=12, n_embd=768, n_head=12, vocab_size=50257, n_positions=1024)),
     **{f"gpt2-{size}": (GPT2Config, dict(n_layer=layers, n_embd=width, n_head=heads, vocab_size=50257, n_positions=1024))
@@ -29,14 +32,9 @@ MODEL_CONFIGS = {  # registry name -> (configuration class, the values of the mo
     "pythia-6.9b": (GPTNeoXConfig, dict(num_hidden_layers=32, hidden_size=4096, num_attention_heads=32, intermediate_size=16384,
                                         vocab_size=50432, rotary_pct=0.25, max_position_embeddings=2048, use_parallel_residual=True,
                                         tie_word_embeddings=False)),
-    "llama-3.1-8b": (LlamaConfig, dict(num_hidden_layers=32, hidden_size=4096, num_attention_heads=32, num_key_value_heads=8,
-                                       intermediate_size=14336, vocab_size=128256, rope_theta=500000.0, max_position_embeddings=131072,
-                                       tie_word_embeddings=False)),
-    "llama-3-8b": (LlamaConfig, dict(num_hidden_layers=32, hidden_size=4096, num_attention_heads=32, num_key_value_heads=8,
-                                     intermediate_size=14336, vocab_size=128256, rope_theta=500000.0, max_position_embeddings=8192,
-                                     tie_word_embeddings=False)),
-    "mistral-7b": (MistralConfig, dict(num_hidden_layers=32, hidden_size=4096, num_attention_heads=32, num_key_value_heads=8,
-                                       intermediate_size=14336, vocab_size=32000, sliding_window=4096, tie_word_embeddings=False)),
+    "llama-3.1-8b": (LlamaConfig, dict(**_LLAMA_8B, vocab_size=128256, rope_theta=500000.0, max_position_embeddings=131072)),
+    "llama-3-8b": (LlamaConfig, dict(**_LLAMA_8B, vocab_size=128256, rope_theta=500000.0, max_position_embeddings=8192)),
+    "mistral-7b": (MistralConfig, dict(**_LLAMA_8B, vocab_size=32000, sliding_window=4096)),
     "gemma-2-9b": (Gemma2Config, dict(num_hidden_layers=42, hidden_size=3584, num_attention_heads=16, num_key_value_heads=8,
                                       head_dim=256, intermediate_size=14336, vocab_size=256000)),
     "gemma-2-2b": (Gemma2Config, dict(num_hidden_layers=26, hidden_size=2304, num_attention_heads=8, num_key_value_heads=4,
@@ -89,7 +87,7 @@ def stand_in_config(name: str, vocab_size: int, n_layers: int = 2, d_model: int 
     heads = config.num_attention_heads
     kv = getattr(config, "num_key_value_heads", None) or heads
     new_heads = 4
-    ratio = (getattr(config, "intermediate_size", None) or getattr(config, "n_inner", None) or 4 * config.hidden_size) / config.hidden_size
+    ratio = mlp_width(config) / config.hidden_size
     shrunk = {"num_hidden_layers": n_layers, "hidden_size": d_model, "num_attention_heads": new_heads, "vocab_size": vocab_size}
     if hasattr(config, "num_key_value_heads"): shrunk["num_key_value_heads"] = max(1, new_heads * kv // heads)  # the same grouping
     if getattr(config, "intermediate_size", None): shrunk["intermediate_size"] = int(ratio * d_model)

@@ -42,6 +42,16 @@ def citation(notebook: str) -> str:
     return f"\"{p['title']}\" ({p['authors']}, {p['year']}, arXiv {p['arxiv']})"
 
 # %% ../nbs/18_papers.ipynb #7c041a8f
+def _fig5(task: str, first: dict | None = None) -> tuple[str, dict]:
+    "The group of Fig. 5's metrics for weekdays (keys without a prefix) or months (`month_`)."
+    prefix, unit = ("", "day") if task == "weekdays" else ("month_", "month")
+    return (f"Fig. 5: interventions at the start token, {task}, best (most negative) logit(old) − logit(new)", {**(first or {}),
+            f"{prefix}layer_patch_best": "patch layer", f"{prefix}circle_patch_best": "patch circle",
+            f"{prefix}pca_patch_best": "patch PCA", f"{prefix}ablate_best": "average ablation",
+            f"{prefix}own_circle_patch_best": "patch circle at the model's best frequency k (not in the paper)",
+            f"{task[:-1]}_intervention_accuracy": "accuracy on the prompts intervened on",
+            f"{task[:-1]}_intervention_adapted": f"1: intervened on the {unit}-after adaptation, 0: on the paper's prompts"})
+
 # The helix paper's other tasks of Table 1 -> the name their metrics carry (`task_<name>_accuracy`, `task_<name>_ld_<method>_max`).
 HELIX_TASK_METRICS = {"a-23": "a_minus_23", "a//5": "a_div_5", "a*1.5": "a_times_1_5", "a mod 2": "a_mod_2", "x-a=0": "x_minus_a"}
 _TABLE1_METHODS = {"layer": "layer patch", "pca": "PCA-9", "helix": "helix [2, 5, 10, 100]", "circle": "circle [2, 5, 10, 100]",
@@ -125,18 +135,8 @@ METRICS = {
             "month_circle_best_frequency": "months: frequency k of the best-reading circle (the paper's circles: k = 1)"}),
         "table1": ("Table 1: accuracy, argmax over the allowed answers", {
             "weekday_accuracy": "weekdays: share of the 49 problems", "month_accuracy": "months: share of the 144 problems"}),
-        "interventions": ("Fig. 5: interventions at the start token, weekdays, best (most negative) logit(old) − logit(new)", {
-            "before": "before any intervention", "layer_patch_best": "patch layer", "circle_patch_best": "patch circle",
-            "pca_patch_best": "patch PCA", "ablate_best": "average ablation",
-            "own_circle_patch_best": "patch circle at the model's best frequency k (not in the paper)",
-            "weekday_intervention_accuracy": "accuracy on the prompts intervened on",
-            "weekday_intervention_adapted": "1: intervened on the day-after adaptation, 0: on the paper's prompts"}),
-        "month_interventions": ("Fig. 5: interventions at the start token, months, best logit(old) − logit(new)", {
-            "month_layer_patch_best": "patch layer", "month_circle_patch_best": "patch circle",
-            "month_pca_patch_best": "patch PCA", "month_ablate_best": "average ablation",
-            "month_own_circle_patch_best": "patch circle at the model's best frequency k (not in the paper)",
-            "month_intervention_accuracy": "accuracy on the prompts intervened on",
-            "month_intervention_adapted": "1: intervened on the month-after adaptation, 0: on the paper's prompts"}),
+        "interventions": _fig5("weekdays", {"before": "before any intervention"}),
+        "month_interventions": _fig5("months"),
         "training": ("§5 of the notebook: the circle's share of the layer patch, by training data", {
             "weekday_circle_to_layer": "weekdays: patch circle / patch layer", "month_circle_to_layer": "months: patch circle / patch layer"}),
         "off_circle": ("Fig. 6: writing points off the circle", {

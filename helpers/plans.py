@@ -12,7 +12,7 @@ from functools import cache
 import pandas as pd
 import torch
 
-from .models import REGISTRY, resolve_dtype
+from .models import REGISTRY, mlp_width, resolve_dtype
 from .sae import SPARSE_ABOVE, gemma_scope_width
 from .helix import cumulative_grid
 from .switch_sae import comparison_roster
@@ -38,8 +38,7 @@ class Dims:
 
 def config_dims(config, bytes_per_parameter: float, parameters: int) -> Dims:
     "The `Dims` of a transformers configuration."
-    mlp = getattr(config, "intermediate_size", None) or getattr(config, "n_inner", None) or 4 * config.hidden_size
-    return Dims(config.num_hidden_layers, config.hidden_size, mlp, config.vocab_size, parameters * bytes_per_parameter / GIB,
+    return Dims(config.num_hidden_layers, config.hidden_size, mlp_width(config), config.vocab_size, parameters * bytes_per_parameter / GIB,
                 config.num_attention_heads, parameters)
 
 @cache
