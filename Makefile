@@ -44,7 +44,7 @@ conda-extras:
 	python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (interp-reproductions)" --env OMP_WAIT_POLICY PASSIVE
 
 # Retrains the four registered organisms from their recipes into helpers/organisms/ (about 15 minutes on 2 cores) and
-# writes their new SHA-256 pins into nbs/04_models.ipynb; commit both. A fresh clone loads the committed files.
+# writes their new SHA-256 pins into nbs/06_models.ipynb; commit both. A fresh clone loads the committed files.
 organisms: install
 	$(BIN)/python -c "from helpers.models import release_organisms; release_organisms()"
 	$(BIN)/nbdev_export

@@ -22,7 +22,8 @@ def probing_prompts(n: int) -> list[str]:
 def run() -> list[dict]:
     from helpers.activations import _batches, collect_activations
     from helpers.tokens import pad_right, tokenize_prompts
-    from helpers.models import hf_module, load_model
+    from helpers.layouts import hf_module
+    from helpers.models import load_model
     model = load_model("smollm2-135m", device="cpu")
     module, prompts = hf_module(model), probing_prompts(N_PROMPTS)
     ids = tokenize_prompts(model, prompts)

@@ -20,7 +20,7 @@ TARGET = 0.8
 
 def _plain(model):
     "A plain forward of `prompts` through the Hugging Face module, batched as `patched_logits` batches them."
-    from helpers.models import hf_module
+    from helpers.layouts import hf_module
     from helpers.tokens import pad_right, tokenize_prompts
 
     @torch.inference_mode()
@@ -34,7 +34,8 @@ def _plain(model):
 
 
 def variant_rows(name: str) -> list[dict]:
-    from helpers.models import hf_module, load_model, n_layers
+    from helpers.layouts import hf_module, n_layers
+    from helpers.models import load_model
     from helpers.patching import Patch, patched_logits, variant_logits
     model = load_model(name, device="cpu")
     plain, width, L = _plain(model), hf_module(model).config.hidden_size, n_layers(model)
@@ -52,7 +53,8 @@ def variant_rows(name: str) -> list[dict]:
 
 
 def run() -> list[dict]:
-    from helpers.models import hf_module, load_model, n_layers
+    from helpers.layouts import hf_module, n_layers
+    from helpers.models import load_model
     from helpers.patching import Patch, patched_logits
     model = load_model("smollm2-135m", device="cpu")
     plain, width, L = _plain(model), hf_module(model).config.hidden_size, n_layers(model)

@@ -4,7 +4,8 @@ import torch
 
 from conftest import save_tiny
 from helpers.fits import Basis, fit_basis
-from helpers.models import hf_module, load_model
+from helpers.layouts import hf_module
+from helpers.models import load_model
 from helpers.patching import Patch, logit_difference, patched_logits
 
 
@@ -36,7 +37,7 @@ def test_neuron_attribution_is_gradient_times_activation_change(tiny_checkpoint)
     import pandas as pd
     from helpers.activations import collect_activations
     from helpers.helix import neuron_attribution
-    from helpers.models import n_layers, neuron_projection
+    from helpers.layouts import n_layers, neuron_projection
     from helpers.tokens import pad_right
     _, folder = tiny_checkpoint
     model = load_model(folder, device="cpu")

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from helpers.activations import SITES, collect_activations
-from helpers.models import (HubUnavailableError, Layout, block_output, blocks, complete, d_model, find_layout, head_directions, layout,
-                            load_model, n_layers, neuron_directions)
+from helpers.layouts import (Layout, block_output, blocks, d_model, find_layout, head_directions, layout, n_layers,
+                             neuron_directions)
+from helpers.models import HubUnavailableError, complete, load_model
 from helpers.patching import Patch, patched_logits
 from helpers.tokens import single_token_id
 
@@ -213,7 +214,8 @@ def _fake_chunk_packages(root, chunks):
 
 def test_chunked_gguf_is_joined_in_order_and_refused_when_its_hash_is_not_the_pinned_one(tmp_path, monkeypatch):
     import dataclasses
-    from helpers.models import REGISTRY, embedded_checkpoint, find_gguf_parts
+    from helpers.embedded import find_gguf_parts
+    from helpers.models import REGISTRY, embedded_checkpoint
     monkeypatch.syspath_prepend(str(tmp_path))
     names = _fake_chunk_packages(tmp_path, [b"GGUF", b"-not-a-model"])
     assert [p.read_bytes() for p in find_gguf_parts(names)] == [b"GGUF", b"-not-a-model"]  # found, not imported

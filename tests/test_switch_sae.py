@@ -1,5 +1,5 @@
 """The Switch SAE spliced into a model (tiny, random) and the authors' result files where the fixtures hold them.
-The architecture's own checks (routed = dense, one expert = TopK, the load-balancing loss) are in nbs/17_switch_sae.ipynb."""
+The architecture's own checks (routed = dense, one expert = TopK, the load-balancing loss) are in nbs/19_switch_sae.ipynb."""
 from pathlib import Path
 
 import pytest

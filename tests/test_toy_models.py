@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from helpers import toy_models
-from helpers.models import REGISTRY, folder_sha256, hf_module, load_model
+from helpers.layouts import hf_module
+from helpers.models import REGISTRY, folder_sha256, load_model
 from helpers.tasks import CALENDAR, addition_problems, addition_prompt, calendar_problems, calendar_prompt
 from helpers.toy_models import (HELD_OUT_TEMPLATES, TOY_RECIPES, TRAIN_TEMPLATES, ToyRecipe, answer_token, calendar_sentences,
                                 evaluate_toy, number_sentences, organisms_dir, task_texts, toy_checkpoint, toy_recipe,

@@ -22,7 +22,7 @@ def test_every_notebook_of_the_dry_run_finished_and_is_marked(profile):
 
 def stand_in_dims(params: dict):
     "name -> Dims of the model a dry run loads: a stand-in of a hub model (helpers.stand_ins), or the toy itself."
-    from helpers.paper_models import MODEL_CONFIGS, stand_in_config
+    from helpers.model_configs import MODEL_CONFIGS, stand_in_config
     from helpers.plans import config_dims, model_dims
     from helpers.stand_ins import STAND_IN_LAYERS, STAND_IN_WIDTH
     def dims(name):

@@ -4,7 +4,7 @@
 The second run re-executes every notebook with the first run's caches (models, SAEs, activations, stand-ins: each entry
 keyed by everything that determines it and checked by its checksum, see tests/test_cache_integrity.py), so it re-runs
 what can differ between two runs: the notebooks' own computations (fits, patching, probes, interventions, verdicts).
-That a cold cache gives the same numbers as a warm one is checked where the caches are made (nbs/05_activations,
+That a cold cache gives the same numbers as a warm one is checked where the caches are made (nbs/07_activations,
 tests/test_cache_integrity.py), and two fresh clones with separate caches by `make test-slow`
 (tests/test_fresh_caches.py). Its environment carries a fake Hugging Face token."""
 import json
