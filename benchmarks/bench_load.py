@@ -20,10 +20,10 @@ BUSY = "import torch\na = torch.randn(512, 512)\nwhile True: a = (a @ a).tanh()"
 # The smoke profile's SAE recipe (helpers.sae.reproduction_sae): TopK, 2,048 latents, k = 32, batches of 512; on random
 # vectors of SmolLM2's width, since the time does not depend on their content.
 SAE = """import time, torch
-from helpers.sae import train_sae
+from helpers.sae import SAETraining, train_sae
 acts = torch.randn(20_000, 576)
 start = time.perf_counter()
-train_sae(acts, n_latents=2048, k=32, steps=150, batch_size=512, progress=False)
+train_sae(acts, SAETraining(n_latents=2048, k=32, steps=150, batch_size=512), progress=False)
 print(time.perf_counter() - start)"""
 NOTEBOOK = "sparse_probing"
 PAIR = ("sparse_probing", "switch_sae")

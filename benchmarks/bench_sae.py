@@ -22,11 +22,11 @@ def matmul_rate(device: str) -> float:
 
 
 def run(device: str = "cpu") -> list[dict]:
-    from helpers.sae import train_sae
+    from helpers.sae import SAETraining, train_sae
     acts = torch.randn(50_000, D)  # the throughput does not depend on the data's content
-    train_sae(acts, n_latents=LATENTS, k=K, steps=5, batch_size=BATCH, device=device, progress=False)  # warm-up
+    train_sae(acts, SAETraining(n_latents=LATENTS, k=K, steps=5, batch_size=BATCH), device=device, progress=False)  # warm-up
     start = time.perf_counter()
-    train_sae(acts, n_latents=LATENTS, k=K, steps=STEPS, batch_size=BATCH, device=device, progress=False)
+    train_sae(acts, SAETraining(n_latents=LATENTS, k=K, steps=STEPS, batch_size=BATCH), device=device, progress=False)
     if device == "cuda": torch.cuda.synchronize()
     tokens_per_s = STEPS * BATCH / (time.perf_counter() - start)
     # The two dense products (encoder, decoder: 2*D*LATENTS each per token), and the backward pass twice that.

@@ -14,7 +14,7 @@ import torch
 
 from .layouts import mlp_width
 from .models import REGISTRY, resolve_dtype
-from .sae import SPARSE_ABOVE, gemma_scope_width
+from .sae import REPRODUCTION_TRAINING, SPARSE_ABOVE, gemma_scope_width
 from .helix import cumulative_grid
 from .switch_sae import comparison_roster
 from .model_configs import MODEL_CONFIGS, parameter_count, written_config
@@ -102,7 +102,7 @@ def circles_plan(p: dict) -> list[tuple[str, str, float]]:
              sum(_gib(144, d.layers + 1, d.width) for d in dims.values()))]
     if p.get("discovery_model"):
         d = dims[p["discovery_model"]]
-        latents = KNOWN_SAE_WIDTHS.get((p.get("discovery_sae") or [None])[0], 2048)
+        latents = KNOWN_SAE_WIDTHS.get((p.get("discovery_sae") or [None])[0], REPRODUCTION_TRAINING.n_latents)
         active = min(latents, POOL_L0_BOUND)
         tokens = p["n_text_prompts"] * 128  # pool_codes keeps up to 128 tokens of each text prompt
         rows += [(f"token pool activations [{tokens:,} tokens, width]", "host", _gib(tokens, d.width)),
@@ -140,8 +140,9 @@ def probing_plan(p: dict) -> list[tuple[str, str, float]]:
     rows = [(f"{p['model_name']} weights", "device", m.weights_gib),
             (f"last-token activations of every dataset and OOD set [{n_rows:,}, width], kept once", "host", _gib(n_rows, m.width))]
     scope = p.get("gemma_scope")
-    if not scope:  # the project's SmolLM2 SAE: 2,048 latents, codes dense
-        return rows + [(f"SAE codes of every dataset [{n_rows:,}, 2,048], dense", "host", _gib(n_rows, 2048))]
+    if not scope:  # the project's SmolLM2 SAE, codes dense
+        width = REPRODUCTION_TRAINING.n_latents
+        return rows + [(f"SAE codes of every dataset [{n_rows:,}, {width:,}], dense", "host", _gib(n_rows, width))]
     folders = list(dict.fromkeys(scope["saes"] + ([scope["ood"]] if scope.get("ood") else [])))
     widest = max(folders, key=gemma_scope_width)
     rows.append((f"the widest SAE's weights, float32 [2, {gemma_scope_width(widest):,} latents, width], one SAE at a time; read from "
@@ -201,7 +202,7 @@ def memory_plan(jobs: dict[str, dict],  # notebook name -> every parameter value
 def plan_text(jobs: dict[str, dict], device_gib: float | None = None, host_gib: float = HOST_LIMIT_GIB) -> str:
     "The memory plan as the runner prints it before a run."
     table, warnings = memory_plan(jobs, device_gib, host_gib)
-    lines = [f"Memory plan (GiB; sums are upper bounds, not every tensor is held at once; device memory: "
+    lines = ["Memory plan (GiB; sums are upper bounds, not every tensor is held at once; device memory: "
              + (f"{device_gib:.1f} GiB)" if device_gib else "not known, no CUDA device here)")]
     for name, part in table.groupby("notebook", sort=False):
         lines.append(f"  {name}:")

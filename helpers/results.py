@@ -264,11 +264,16 @@ def run_results(folder: Path | str) -> dict[str, dict]:
     "notebook -> its results.json, for a profile's results folder (`runs/<profile>`)."
     return {p.parent.name: json.loads(p.read_text()) for p in sorted(Path(folder).glob("*/results.json"))}
 
-def _differences(a: dict, b: dict) -> dict:
-    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+def _same(x, y, tolerance: float) -> bool:
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y))
+    return math.isclose(x, y, rel_tol=tolerance, abs_tol=tolerance) if numbers and tolerance else x == y
+
+def _differences(a: dict, b: dict, tolerance: float = 0.0) -> dict:
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if not _same(a.get(k), b.get(k), tolerance)}
 
 def compare_runs(first: Path | str,  # a profile's results folder
                  second: Path | str,  # another run of the same profile
+                 tolerance: float = 0.0,  # metrics closer than this (absolutely or relatively) count as equal; 0: bit for bit
                 ) -> dict[str, dict]:
     "notebook -> what differs between the two runs: metrics (first, second), measured times that only one run recorded, notebooks only one run has."
     a, b = run_results(first), run_results(second)
@@ -276,7 +281,7 @@ def compare_runs(first: Path | str,  # a profile's results folder
     for name in sorted(set(a) & set(b)):
         timed = {run: {k for k in r[name]["metrics"] if is_wall_clock(name, k)} for run, r in (("a", a), ("b", b))}
         found = _differences({k: v for k, v in a[name]["metrics"].items() if k not in timed["a"]},
-                             {k: v for k, v in b[name]["metrics"].items() if k not in timed["b"]})
+                             {k: v for k, v in b[name]["metrics"].items() if k not in timed["b"]}, tolerance)
         if timed["a"] != timed["b"]: found["timed"] = (sorted(timed["a"]), sorted(timed["b"]))
         if found: report[name] = {**found, "environment": _differences(a[name]["environment"], b[name]["environment"]),
                                   "params": _differences(a[name]["params"], b[name]["params"])}

@@ -453,13 +453,15 @@ def command_line() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="the metrics and verdicts that differ between two runs (measured times aside)")
     c.add_argument("first", help="a profile's results folder, e.g. runs/smoke")
     c.add_argument("second", help="another run of the same profile")
+    c.add_argument("--tolerance", type=float, default=0.0, help="metrics this close (absolutely or relatively) count as equal (default: bit for bit)")
     return parser
 
-def _print_comparison(first: str, second: str) -> int:
-    found, names = compare_runs(first, second), sorted(run_results(first))
+def _print_comparison(first: str, second: str, tolerance: float = 0.0) -> int:
+    found, names = compare_runs(first, second, tolerance), sorted(run_results(first))
     if not names: raise ValueError(f"{first} holds no results.json: give a profile's results folder, such as runs/smoke")
     for name, what in found.items(): print(f"{name}: {json.dumps(what, default=str)}")
-    print(f"{len(names) - len(found)} of {len(names)} notebooks give identical metrics" + (f"; {len(found)} differ" if found else ""))
+    same = "identical metrics" if not tolerance else f"the same metrics within {tolerance:g}"
+    print(f"{len(names) - len(found)} of {len(names)} notebooks give {same}" + (f"; {len(found)} differ" if found else ""))
     for c in (changes := verdict_changes(first, second)):
         print(f"verdict changed: {c['notebook']} ({c['group']}): {c['first_answer'] or 'absent'} -> {c['second_answer'] or 'absent'}: "
               f"{c['first'] or '-'} | {c['second'] or '-'}")
@@ -477,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
                        prepare_first=preparing_only or args.prepare, notebooks=not preparing_only)
         if args.command == "list":
             print(describe(args.notebooks_dir, args.profile, args.profiles_dir)); return 0
-        if args.command == "compare": return _print_comparison(args.first, args.second)
+        if args.command == "compare": return _print_comparison(args.first, args.second, args.tolerance)
         print(write_summary(Path(args.out or runs_dir()), args.profile).read_text()); return 0
     except (ValueError, TypeError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)

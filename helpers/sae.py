@@ -28,10 +28,10 @@ from .models import load_model
 from .probing_data import list_datasets, load_dataset
 
 # %% auto #0
-__all__ = ['KINDS', 'SPARSE_ABOVE', 'SAELENS_ARCHITECTURE', 'SAEConfig', 'SAE', 'train_sae', 'evaluate_sae', 'encode_rows',
-           'synthetic_dictionary', 'recovered_fraction', 'load_gemma_scope', 'gemma_scope_pool', 'gemma_scope_width',
-           'load_gemma_scope_sae', 'load_saelens', 'save_sae', 'load_sae', 'spliced_loss', 'typical_tokens',
-           'probing_text_prompts', 'reproduction_sae']
+__all__ = ['KINDS', 'SPARSE_ABOVE', 'SAELENS_ARCHITECTURE', 'REPRODUCTION_TRAINING', 'SAEConfig', 'SAE', 'SAETraining',
+           'train_sae', 'evaluate_sae', 'encode_rows', 'synthetic_dictionary', 'recovered_fraction', 'load_gemma_scope',
+           'gemma_scope_pool', 'gemma_scope_width', 'load_gemma_scope_sae', 'load_saelens', 'save_sae', 'load_sae',
+           'spliced_loss', 'typical_tokens', 'probing_text_prompts', 'reproduction_sae']
 
 # %% ../nbs/13_sae.ipynb #f6824c80
 KINDS = ("topk", "relu", "jumprelu")
@@ -126,60 +126,70 @@ def _batches(acts, batch_size, generator):
     else:
         yield from acts
 
+
+# %% ../nbs/13_sae.ipynb #6a23854d
+@dataclass(frozen=True)
+class SAETraining:
+    "How an SAE is trained: its kind and size, the optimisation and the sparsity terms (what an SAE is cached under)."
+    kind: str = "topk"  # "topk", "relu" or "jumprelu"
+    n_latents: int = 1024
+    k: int = 32  # active latents (topk)
+    steps: int = 2000
+    seed: int = 0
+    batch_size: int = 1024
+    lr: float = 1e-3
+    warmup: int = 100  # steps of linear learning-rate warm-up
+    l1_coeff: float = 3e-2  # relu: weight of the L1 penalty (in units of the mean input norm)
+    l0_coeff: float = 1e-2  # jumprelu: weight of the L0 penalty
+    aux_coeff: float = 1 / 32  # weight of the dead-latent auxiliary loss
+    dead_after: int = 200  # steps without firing after which a latent counts as dead
+
+    def __post_init__(self):
+        if self.kind not in KINDS: raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if not 0 < self.k <= self.n_latents: raise ValueError(f"k must be in 1..n_latents ({self.n_latents}), got {self.k}")
+
+# %% ../nbs/13_sae.ipynb #a8fc7ccc
 def train_sae(acts,  # float tensor [n, d], or an iterator of [batch, d] tensors
-              kind: str = "topk",  # "topk", "relu" or "jumprelu"
-              n_latents: int = 1024,
-              k: int = 32,  # active latents (topk)
-              steps: int = 2000,
-              seed: int = 0,
+              training: SAETraining = SAETraining(),
               device: str = "cpu",
-              batch_size: int = 1024,
-              lr: float = 1e-3,
-              warmup: int = 100,
-              l1_coeff: float = 3e-2,  # relu: weight of the L1 penalty (in units of the mean input norm)
-              l0_coeff: float = 1e-2,  # jumprelu: weight of the L0 penalty
-              aux_coeff: float = 1 / 32,  # weight of the dead-latent auxiliary loss
-              dead_after: int = 200,  # steps without firing after which a latent counts as dead
               progress: bool = True,
              ) -> SAE:
-    "Train an SAE on activations; returns it in eval mode on `device`."
+    "Train an SAE on activations by `training`; returns it in eval mode on `device`."
     if isinstance(acts, torch.Tensor):
         if acts.ndim != 2 or len(acts) == 0: raise ValueError(f"acts must be a non-empty [n, d] tensor, got shape {tuple(acts.shape)}")
         if not acts.is_floating_point(): raise TypeError(f"acts must be floating point, got {acts.dtype}")
-    if kind not in KINDS: raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if not 0 < k <= n_latents: raise ValueError(f"k must be in 1..n_latents ({n_latents}), got {k}")
     device = get_device(device)
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    batches = _batches(acts, batch_size, generator)
+    torch.manual_seed(training.seed)
+    generator = torch.Generator().manual_seed(training.seed)
+    batches = _batches(acts, training.batch_size, generator)
     first = next(batches).float()
-    sae = SAE(SAEConfig(first.shape[1], n_latents, kind, k)).to(device)
+    sae = SAE(SAEConfig(first.shape[1], training.n_latents, training.kind, training.k)).to(device)
     with torch.no_grad():
         sae.b_dec.copy_(first.mean(0).to(device))
         scale = (first - first.mean(0)).norm(dim=1).mean().item()  # sets the L1/L0 penalties' scale
-        if kind == "jumprelu": sae.log_threshold.fill_(math.log(0.1 * scale / math.sqrt(first.shape[1])))
+        if training.kind == "jumprelu": sae.log_threshold.fill_(math.log(0.1 * scale / math.sqrt(first.shape[1])))
         sae.bandwidth = 0.01 * scale / math.sqrt(first.shape[1])
-    optimizer = torch.optim.Adam(sae.parameters(), lr=lr, betas=(0.9, 0.999))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
-    since_fired = torch.zeros(n_latents, dtype=torch.long, device=device)
+    optimizer = torch.optim.Adam(sae.parameters(), lr=training.lr, betas=(0.9, 0.999))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / training.warmup))
+    since_fired = torch.zeros(training.n_latents, dtype=torch.long, device=device)
     batch = first
-    for step in progress_bar(range(steps), desc=f"training {kind} SAE", disable=not progress):
+    for step in progress_bar(range(training.steps), desc=f"training {training.kind} SAE", disable=not progress):
         x = batch.float().to(device)
         pre = sae.pre_activations(x)
         z = sae.activate(pre)
         x_hat = sae.decode(z)
         error = x - x_hat
         loss = (error ** 2).sum(-1).mean() / scale ** 2
-        if kind == "relu": loss = loss + l1_coeff * z.abs().sum(-1).mean() / scale
-        if kind == "jumprelu": loss = loss + l0_coeff * _Step.apply(pre, sae.threshold, sae.bandwidth).sum(-1).mean()
+        if training.kind == "relu": loss = loss + training.l1_coeff * z.abs().sum(-1).mean() / scale
+        if training.kind == "jumprelu": loss = loss + training.l0_coeff * _Step.apply(pre, sae.threshold, sae.bandwidth).sum(-1).mean()
         since_fired = torch.where((z > 0).any(0), 0, since_fired + 1)
-        dead = since_fired > dead_after
-        if dead.any() and aux_coeff > 0:
-            k_aux = min(int(dead.sum()), max(k, 1) * 4)
+        dead = since_fired > training.dead_after
+        if dead.any() and training.aux_coeff > 0:
+            k_aux = min(int(dead.sum()), max(training.k, 1) * 4)
             dead_pre = torch.where(dead, F.relu(pre), torch.zeros_like(pre))
             values, index = torch.topk(dead_pre, k_aux, dim=-1)
             aux_hat = torch.zeros_like(pre).scatter(-1, index, values) @ sae.W_dec
-            loss = loss + aux_coeff * ((error.detach() - aux_hat) ** 2).sum(-1).mean() / scale ** 2
+            loss = loss + training.aux_coeff * ((error.detach() - aux_hat) ** 2).sum(-1).mean() / scale ** 2
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step(); schedule.step()
@@ -414,25 +424,25 @@ def probing_text_prompts(n_prompts: int, seed: int = 0, max_chars: int = 2000) -
     order = rng.permutation(len(prompts))[:n_prompts]
     return [prompts[i] for i in order]
 
+REPRODUCTION_TRAINING = SAETraining(n_latents=2048, k=32, steps=1000, batch_size=512)  # the SAE the reproductions use
+
 def reproduction_sae(layer: int = 15,  # block whose output is encoded
+                     training: SAETraining = REPRODUCTION_TRAINING,  # its seed also draws the prompts
                      outlier_factor: float = 10.0,  # tokens with a norm above this times the median are left out
-                     kind: str = "topk", n_latents: int = 2048, k: int = 32, steps: int = 1000,
                      n_prompts: int = 1000,  # prompts from the probing datasets
                      max_length: int = 128,  # tokens kept per prompt (left truncation)
-                     seed: int = 0, device: str = "cpu", progress: bool = True, **train_kwargs) -> tuple[SAE, dict]:
+                     device: str = "cpu", progress: bool = True) -> tuple[SAE, dict]:
     "The SmolLM2-135M SAE (trained on first use, then cached) and its recipe."
-    recipe = {"model": "smollm2-135m", "layer": layer, "kind": kind, "n_latents": n_latents, "k": k, "steps": steps,
-              "n_prompts": n_prompts, "max_length": max_length, "seed": seed, "outlier_factor": outlier_factor, **train_kwargs,
-              "version": 3, "n_tokens": None, "n_tokens_left_out": None,
+    recipe = {"model": "smollm2-135m", "layer": layer, **asdict(training), "n_prompts": n_prompts, "max_length": max_length,
+              "outlier_factor": outlier_factor, "version": 4, "n_tokens": None, "n_tokens_left_out": None,
               **({"stand_in": True} if stand_ins_dir() is not None else {})}  # a dry run's SAE is not the real model's
-    folder = cache_dir("saes") / f"smollm2-l{layer}-{kind}-{hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]}"
+    folder = cache_dir("saes") / f"smollm2-l{layer}-{training.kind}-{hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]}"
     if (folder / "recipe.json").exists(): return load_sae(folder, device), json.loads((folder / "recipe.json").read_text())
     model = load_model("smollm2-135m", device=device)
-    acts = collect_token_activations(model, probing_text_prompts(n_prompts, seed), layer, max_length=max_length, progress=progress)
+    acts = collect_token_activations(model, probing_text_prompts(n_prompts, training.seed), layer, max_length=max_length, progress=progress)
     keep = typical_tokens(acts, outlier_factor)
     acts, left_out = acts[keep], int((~keep).sum())
-    train_kwargs = {"batch_size": 512, **train_kwargs}
-    sae = train_sae(acts, kind=kind, n_latents=n_latents, k=k, steps=steps, seed=seed, device=device, progress=progress, **train_kwargs)
+    sae = train_sae(acts, training, device=device, progress=progress)
     recipe.update(n_tokens=len(acts), n_tokens_left_out=left_out)
     save_sae(sae, folder, model_name="smollm2-135m", hook_name=f"blocks.{layer}.hook_resid_post", hook_layer=layer,
              context_size=max_length)

@@ -19,7 +19,7 @@ from .circles import NEXT_PROMPTS, calendar_text
 from .core import atomic_directory, cache_dir
 from .models import REGISTRY
 from .sae import gemma_scope_width
-from .model_configs import MODEL_CONFIGS, TOKENIZERS, stand_in_config, written_config
+from .model_configs import MODEL_CONFIGS, TOKENIZERS, stand_in_config
 from .tasks import CALENDAR, FEW_SHOT, HELIX_TASKS, NUMBER_WORDS, helix_task_items
 
 # %% auto #0

@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import save_file
 
 from helpers.sae import (evaluate_sae, load_gemma_scope, load_sae, load_saelens, recovered_fraction, save_sae,
-                         synthetic_dictionary, train_sae)
+                         synthetic_dictionary, train_sae, SAETraining)
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def dictionary():
 @pytest.mark.parametrize("kind", ["topk", "relu", "jumprelu"])
 def test_each_kind_recovers_a_known_dictionary(dictionary, kind):
     data, truth = dictionary
-    sae = train_sae(data, kind=kind, n_latents=1024, k=4, steps=1500, batch_size=512, lr=3e-3, seed=0, progress=False)
+    sae = train_sae(data, SAETraining(kind=kind, n_latents=1024, k=4, steps=1500, batch_size=512, lr=3e-3, seed=0), progress=False)
     assert recovered_fraction(sae, truth, threshold=0.9) >= 0.9
     assert torch.allclose(sae.W_dec.norm(dim=1), torch.ones(1024), atol=1e-5)
     assert evaluate_sae(sae, data[:5000])["fvu"] < 0.3
@@ -26,8 +26,8 @@ def test_each_kind_recovers_a_known_dictionary(dictionary, kind):
 
 def test_training_is_deterministic(dictionary):
     data, _ = dictionary
-    first = train_sae(data, n_latents=128, k=4, steps=20, batch_size=64, seed=3, progress=False)
-    second = train_sae(data, n_latents=128, k=4, steps=20, batch_size=64, seed=3, progress=False)
+    training = SAETraining(n_latents=128, k=4, steps=20, batch_size=64, seed=3)
+    first, second = (train_sae(data, training, progress=False) for _ in range(2))
     assert all(torch.equal(p, q) for p, q in zip(first.state_dict().values(), second.state_dict().values()))
 
 
@@ -60,7 +60,7 @@ def test_saelens_folder_encodes_exactly(tmp_path, architecture):
 
 def test_save_and_load_round_trip(tmp_path, dictionary):
     data, _ = dictionary
-    sae = train_sae(data, kind="jumprelu", n_latents=64, steps=5, batch_size=64, progress=False)
+    sae = train_sae(data, SAETraining(kind="jumprelu", n_latents=64, steps=5, batch_size=64), progress=False)
     again = load_sae(save_sae(sae, tmp_path / "sae"))
     assert torch.equal(again.encode(data[:50]), sae.encode(data[:50]))
     assert not list((tmp_path / "sae").glob("*.pkl"))
@@ -72,8 +72,8 @@ def test_bad_input_is_refused_before_training():
     with pytest.raises(TypeError, match="floating point"):
         train_sae(torch.zeros(10, 8, dtype=torch.long))
     with pytest.raises(ValueError, match="kind must be one of"):
-        train_sae(torch.randn(10, 8), kind="gated")
+        train_sae(torch.randn(10, 8), SAETraining(kind="gated"))
     with pytest.raises(ValueError, match="k must be in 1..n_latents"):
-        train_sae(torch.randn(10, 8), n_latents=4, k=8)
+        train_sae(torch.randn(10, 8), SAETraining(n_latents=4, k=8))
     with pytest.raises(FileNotFoundError, match="no cfg.json"):
         load_sae("/nonexistent/sae")
