@@ -296,9 +296,8 @@ def circles_passes(p: dict, dims=None) -> list[Passes]:
     steps += _steps(m, PROMPT_TOKENS, ("calendar states, and at the last token for the regression", 2 * both),
                     ("interventions at every point written at (one or two circles)",
                      *patched(spread_points(L + 1, p["intervention_points"]), 4, 5)),
-                    ("the off-circle grid: 4 durations x 20 radii x 100 angles", 4 * 20 * 100),
-                    ("its accuracy, which decides whether its verdicts apply", both))
-    for name in dict.fromkeys(p["table_models"]):
+                    ("the off-circle grid: 4 durations x 20 radii x 100 angles", 4 * 20 * 100))
+    for name in dict.fromkeys([m, *p["table_models"]]):  # model_name's accuracy decides whether its verdicts apply
         steps += _steps(name, PROMPT_TOKENS, ("Table 1 accuracy", both))
     for name in p["pretrained_models"]:
         points = spread_points(dims(name).layers + 1, p["pretrained_points"])

@@ -16,15 +16,16 @@ import time
 from pathlib import Path
 
 import jsonschema
+import pandas as pd
 
 from .core import FORWARD_PASSES, atomic_write, environment_record, repro_dir, runs_dir
-from .papers import METRICS, PAPERS, describe_metric, is_wall_clock
+from .papers import METRICS, PAPER_VALUES, PAPERS, describe_metric, is_wall_clock, paper_values
 
 # %% auto #0
 __all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'save_table', 'verdict',
            'answer', 'verdict_counts', 'at_chance', 'interval_verdict', 'compare_verdict', 'ordering_verdicts',
            'format_value', 'metrics_csv', 'results_markdown', 'parameter_names', 'run_parameters', 'write_results',
-           'run_results', 'compare_runs', 'verdict_changes']
+           'beside_paper', 'Findings', 'run_results', 'compare_runs', 'verdict_changes']
 
 # %% ../nbs/21_results.ipynb #efcbbc87
 # A metric is a number, or a short list of numbers where the quantity is a set (e.g. the top Fourier periods).
@@ -258,6 +259,42 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(results, indent=2, allow_nan=False)))
     atomic_write(folder / "metrics.csv", lambda tmp: tmp.write_text(metrics_csv(results)))
     return path
+
+# %% ../nbs/21_results.ipynb #c99d28fc
+def beside_paper(notebook: str, model: str,  # the run's model
+                 metrics: dict,  # this run's values of the quantities a section reads, by metric name
+                 verdicts: list = (),  # the verdicts on them
+                 run: dict | None = None,  # the run's parameters: a paper value measured in another configuration is left out
+                ) -> pd.DataFrame:
+    "This run's `metrics` in words beside each value the paper reports for them, by model, then the verdicts' rows."
+    context = {**(run or {}), **metrics}
+    first = paper_values(notebook, model, context)[0]
+    label = lambda name: describe_metric(notebook, name)["label"]
+    table = {"this run": {label(k): format_value(v) for k, v in metrics.items()}}
+    for other in [first, *(m for m in PAPER_VALUES.get(notebook, {}) if m != first)]:
+        values = paper_values(notebook, other, context)[1]
+        column = {label(k): format_value(values[k]) for k in metrics if k in values}
+        if column: table[f"paper, {other}"] = column
+    for v in verdicts:
+        table["this run"][f"verdict: {v['claim']}"] = answer(v) + (f" ({v['why']})" if v.get("why") else "")
+    return pd.DataFrame(table).fillna("").rename_axis("quantity")
+
+# %% ../nbs/21_results.ipynb #f57fbaab
+class Findings:
+    "A reproduction's metrics and verdicts, gathered section by section, each section shown beside the paper's values."
+    def __init__(self, notebook: str, model: str, run: dict | None = None):  # run: the parameters (see `beside_paper`)
+        self.notebook, self.model, self.run = notebook, model, run or {}
+        self.metrics, self.verdicts = {}, []
+
+    def add(self, metrics: dict, verdicts: list = ()) -> None:
+        "Keep a section's metrics and verdicts for `write_results`."
+        self.metrics.update(metrics)
+        self.verdicts.extend(verdicts)
+
+    def show(self, metrics: dict, verdicts: list = ()) -> pd.DataFrame:
+        "Keep a section's metrics and verdicts, and return its table (`beside_paper`)."
+        self.add(metrics, verdicts)
+        return beside_paper(self.notebook, self.model, metrics, verdicts, {**self.run, **self.metrics})
 
 # %% ../nbs/21_results.ipynb #bd596705
 def run_results(folder: Path | str) -> dict[str, dict]:
