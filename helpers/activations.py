@@ -66,6 +66,7 @@ def weights_fingerprint(model, sample: int = 4096) -> str:
         digest.update(picked.tobytes())
     return digest.hexdigest()
 
+# %% ../nbs/07_activations.ipynb #68967681
 def cache_key(model, token_ids, layers, positions, sites) -> dict:
     "Everything that determines a collection's result, as a JSON-able dict."
     module = hf_module(model)
@@ -86,11 +87,13 @@ def cache_path(key: dict) -> Path:
     name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
     return cache_dir("activations") / f"{name}.safetensors"
 
+# %% ../nbs/07_activations.ipynb #ab8170da
 def save_cached(path: Path, key: dict, tensors: dict) -> None:
     "Write tensors with their key and checksum, atomically."
     meta = {"key": json.dumps(key, sort_keys=True), "sha256": _tensor_digest(tensors)}
     atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
+# %% ../nbs/07_activations.ipynb #e8747d1d
 def load_cached(path: Path, key: dict) -> dict | None:
     "The cached tensors if the file exists, parses, matches the key and passes its checksum; else None (with a warning if it was damaged)."
     if not path.exists(): return None

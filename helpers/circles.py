@@ -41,6 +41,7 @@ PHRASINGS = ("paper", "next")
 
 def is_mistral(model) -> bool: return hf_module(model).config.model_type == "mistral"
 
+# %% ../nbs/17_circles.ipynb #7fb4c189
 def calendar_frame(task: str, model=None,
                    phrasing: str = "paper",  # "paper": the paper's 49 (144) problems; "next": "The day after Monday is" (offset 1)
                   ) -> pd.DataFrame:
@@ -55,6 +56,7 @@ def calendar_frame(task: str, model=None,
         prompts = [p if problem["duration"] in MISTRAL_UNPREFIXED else ". " + p for p, problem in zip(prompts, problems)]
     return pd.DataFrame(problems).assign(prompt=prompts)
 
+# %% ../nbs/17_circles.ipynb #d1857dec
 def calendar_states(model, task: str, position: int = START, batch_size: int = 256, phrasing: str = "paper") -> np.ndarray:
     "Hidden states at `position` of every problem of `task`, at every residual point: [n, L + 1, d]."
     prompts = list(calendar_frame(task, model, phrasing).prompt)
@@ -63,6 +65,7 @@ def calendar_states(model, task: str, position: int = START, batch_size: int = 2
         if CALENDAR[task][0] not in token: raise ValueError(f"position {START} of {prompts[0]!r} is {token!r}, not the start {task[:-1]}")
     return residual_points(model, prompts, position, batch_size=batch_size, progress=False)[:, :, 0].numpy()
 
+# %% ../nbs/17_circles.ipynb #70e7e9b1
 def _probe_map(coords: np.ndarray, a, period: int, frequency: int) -> tuple[np.ndarray, float]:
     "Least-squares map (no intercept) of PCA coordinates onto the circle of frequency k of a, and its R²."
     targets = circle(frequency * np.asarray(a), period)
@@ -77,10 +80,12 @@ def circle_probe(X: np.ndarray, a, period: int, n_pca: int = 5,
     pca = PCA.fit(X, n_pca)
     return pca, *_probe_map(pca.project(X), a, period, frequency)
 
+# %% ../nbs/17_circles.ipynb #73bd96d8
 def probe_r2(states: np.ndarray, a, period: int, n_pca: int = 5, frequency: int = 1) -> pd.Series:
     "The circular probe's R² at every residual point of `states` [n, points, d]."
     return frequency_r2(states, a, period, n_pca, [frequency])[frequency].rename(None)
 
+# %% ../nbs/17_circles.ipynb #0f4fd09f
 def frequency_r2(states: np.ndarray, a, period: int, n_pca: int = 5, frequencies=None) -> pd.DataFrame:
     "The probe's R² at every residual point (rows) for every frequency k = 1..⌊p/2⌋ (columns); k and p − k are one circle."
     frequencies = range(1, period // 2 + 1) if frequencies is None else frequencies
@@ -90,10 +95,12 @@ def frequency_r2(states: np.ndarray, a, period: int, n_pca: int = 5, frequencies
         rows[p] = {k: _probe_map(coords, a, period, k)[1] for k in frequencies}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(index="residual point", columns="frequency k")
 
+# %% ../nbs/17_circles.ipynb #9d244633
 def best_frequency(r2: pd.DataFrame) -> int:
     "The frequency whose probe reads best, at its best point (from `frequency_r2`)."
     return int(r2.max().idxmax())
 
+# %% ../nbs/17_circles.ipynb #25a57c7f
 def circle_write(pca: PCA, W: np.ndarray, points: np.ndarray) -> np.ndarray:
     "Hidden states whose probe reading is `points` [n, 2] (and the mean elsewhere): the paper's circle patch."
     Q, R = np.linalg.qr(W)
@@ -129,12 +136,14 @@ def allowed_tokens(model, task: str, phrasing: str = "paper") -> np.ndarray:
                          f"({[model.tokenizer.decode([t]) for t in tokens]}): the argmax over them cannot tell them apart")
     return tokens
 
+# %% ../nbs/17_circles.ipynb #2b2976f4
 def allowed_accuracy(model, task: str, batch_size: int = 256, phrasing: str = "paper") -> int:
     "How many problems of `task` the model answers correctly among the allowed words."
     frame = calendar_frame(task, model, phrasing)
     logits = patched_logits(model, list(frame.prompt), batch_size=batch_size)[:, torch.tensor(allowed_tokens(model, task, phrasing))]
     return int((logits.argmax(-1).numpy() == frame.answer.values).sum())
 
+# %% ../nbs/17_circles.ipynb #001b30a7
 def above_chance(n_right: int, n: int, period: int, alpha: float = 0.05) -> bool:
     "Whether `n_right` of `n` beats guessing among `period` answers (one-sided binomial test at level `alpha`)."
     return bool(stats.binomtest(n_right, n, 1 / period, alternative="greater").pvalue < alpha)
@@ -147,14 +156,17 @@ def intervention_pairs(task: str, phrasing: str = "paper") -> tuple[np.ndarray, 
     pairs = [(i, index[s2, k]) for i, (s, k) in enumerate(zip(frame.start, frame.offset)) for s2 in range(PERIOD[task]) if s2 != s]
     return np.array([i for i, _ in pairs]), np.array([j for _, j in pairs])
 
+# %% ../nbs/17_circles.ipynb #f1a01eca
 def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     "Mean and the half-width of its Student-t interval."
     return values.mean(), stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
 
+# %% ../nbs/17_circles.ipynb #f2eca510
 def circle_method(frequency: int) -> str:
     "The name of the circle patch at `frequency`: 'patch circle' for the paper's k = 1."
     return "patch circle" if frequency == 1 else f"patch circle k={frequency}"
 
+# %% ../nbs/17_circles.ipynb #4fefebfd
 def intervention_writes(X: np.ndarray, orig: np.ndarray, cf: np.ndarray, starts: np.ndarray, period: int, n_pca: int = 5,
                         frequencies=(1,),  # a circle patch for each
                        ) -> dict:
@@ -165,6 +177,7 @@ def intervention_writes(X: np.ndarray, orig: np.ndarray, cf: np.ndarray, starts:
     return {**writes, "patch PCA": X[orig] - coords[orig] @ comps + coords[cf] @ comps,
             "patch layer": X[cf], "average ablate": np.repeat(X.mean(0, keepdims=True), len(orig), 0)}
 
+# %% ../nbs/17_circles.ipynb #ba03ed81
 def interventions(model, task: str, states: np.ndarray, n_pca: int = 5, confidence: float = 0.96, batch_size: int = 256,
                   phrasing: str = "paper", frequencies=(1,),
                   points=None,  # the residual points to write at; None: every point of `states`
@@ -185,12 +198,14 @@ def interventions(model, task: str, states: np.ndarray, n_pca: int = 5, confiden
     return pd.DataFrame([{"task": task, "point": p, "method": method, **dict(zip(("mean", "ci"), mean_interval(v, confidence))), "n": len(v)}
                          for p, method, v in records])
 
+# %% ../nbs/17_circles.ipynb #298b196a
 def spread_points(n_points: int, count: int | None) -> list[int]:
     "`count` residual points spread evenly over 0..n_points − 1, both ends included; every point when `count` is None."
     if count is None or count >= n_points: return list(range(n_points))
     if count < 1: raise ValueError(f"count must be at least 1, got {count}")
     return sorted(set(np.linspace(0, n_points - 1, count).round().astype(int).tolist()))
 
+# %% ../nbs/17_circles.ipynb #257779b6
 def best_per_method(results: pd.DataFrame) -> pd.DataFrame:
     "Most negative mean over points, per task and method, with the circle patch's share of the layer patch."
     best = results[results.point.notna()].groupby(["task", "method"])["mean"].min().unstack()
@@ -218,6 +233,7 @@ def off_circle_choices(model, task: str, states: np.ndarray, point: int, duratio
     logits = patched_logits(model, [prompt] * len(plane), [Patch("resid", point, START, values)], batch_size=batch_size)
     return logits[:, torch.tensor(allowed_tokens(model, task))].argmax(-1).numpy().reshape(len(radii), len(angles))
 
+# %% ../nbs/17_circles.ipynb #a594d8fb
 def circle_agreement(choices_at_radius_1: np.ndarray, angles, duration: int, period: int) -> float:
     "Share of angles where the choice is the nearest start on the circle plus `duration`."
     expected = (np.floor(np.asarray(angles) / (2 * np.pi) * period + 0.5).astype(int) % period + duration) % period
@@ -246,14 +262,17 @@ def calendar_text() -> list[str]:
             + [t.format(m) for t in MONTH_SENTENCES for m in CALENDAR["months"]]
             + [calendar_prompt(task, p) for task in CALENDAR for p in calendar_problems(task)])
 
+# %% ../nbs/17_circles.ipynb #78797e62
 def token_words(tokens) -> np.ndarray:
     "Tokens as lower-case words (the tokenizers' space markers removed)."
     return np.char.lower(np.char.strip(np.char.replace(np.char.replace(np.asarray(tokens).astype(str), "Ġ", ""), "▁", "")))
 
+# %% ../nbs/17_circles.ipynb #7beec44e
 def name_mask(tokens, names) -> np.ndarray:
     "Tokens that are one of `names` (case-insensitive)."
     return np.isin(token_words(tokens), [n.lower() for n in names])
 
+# %% ../nbs/17_circles.ipynb #071f225c
 def pool_codes(model, sae, prompts: list[str], layer: int, site: str = "resid_post", max_length: int = 128
               ) -> tuple[np.ndarray, sparse.csc_matrix]:
     "(tokens, sparse SAE codes [n_tokens, n_latents], `features.sparse_codes`) of every typical token of `prompts` at `site` of block `layer`."
@@ -265,11 +284,13 @@ def pool_codes(model, sae, prompts: list[str], layer: int, site: str = "resid_po
         chunks = [sparse.csr_matrix(sae.encode(chunk.to(sae.W_dec.device)).float().cpu().numpy()) for chunk in acts[typical].split(4096)]
     return tokens[typical], sparse_codes(sparse.vstack(chunks))
 
+# %% ../nbs/17_circles.ipynb #012924f8
 def latent_sums(codes, mask: np.ndarray | None = None) -> np.ndarray:
     "Each latent's activation summed over the tokens of `mask` (boolean, one per token), or over every token."
     codes = sparse_codes(codes)
     return np.asarray(codes.sum(0), dtype=np.float64).ravel() if mask is None else codes.T @ np.asarray(mask, dtype=np.float64)
 
+# %% ../nbs/17_circles.ipynb #8bec0e42
 def name_shares(codes, labels: np.ndarray, is_name: dict[str, np.ndarray]) -> pd.DataFrame:
     "Per cluster of two or more latents: its size and the share of its activation on each kind of name."
     frame = pd.DataFrame({"cluster": labels, "total": latent_sums(codes), **{kind: latent_sums(codes, mask) for kind, mask in is_name.items()}})
@@ -278,6 +299,7 @@ def name_shares(codes, labels: np.ndarray, is_name: dict[str, np.ndarray]) -> pd
     for kind in is_name: out[f"{kind} share"] = grouped[kind] / grouped.total.clip(lower=1e-12)
     return out[out["size"] >= 2]
 
+# %% ../nbs/17_circles.ipynb #c6e42bef
 def cluster_pcs(codes, decoder: torch.Tensor, latents,
                 sample_limit: int = 20_000,  # the authors' cap: the first 20,000 tokens where the cluster fires (Mistral: 4,000)
                ):
@@ -293,6 +315,7 @@ def cluster_pcs(codes, decoder: torch.Tensor, latents,
     k = min(5, len(latents), len(fired) - 1)
     return U[:, :k] * S[:k], fired
 
+# %% ../nbs/17_circles.ipynb #f423ab46
 def rank_clusters(codes, decoder: torch.Tensor, labels: np.ndarray, clusters, steps: int, seed: int = 0,
                   sample_limit: int = 20_000,  # tokens per cluster (`cluster_pcs`)
                   size_limit: int = 1000,  # larger clusters are skipped, as the authors' script exits on them

@@ -40,6 +40,7 @@ def repro_dir() -> Path:
     "Folder of the papermill reproduction notebooks."
     return project_root() / "paper_reproductions"
 
+# %% ../nbs/00_core.ipynb #a0c60f34
 def runs_dir() -> Path:
     "Default output folder of the runner (git-ignored)."
     return project_root() / "runs"
@@ -76,6 +77,7 @@ def stand_ins_dir() -> Path | None:
     base = os.environ.get(STAND_INS_ENV_VAR)
     return Path(base).expanduser() if base else None
 
+# %% ../nbs/00_core.ipynb #3c3082e7
 def stand_in_path(name: str) -> Path:
     "Where a dry run keeps the stand-in of a registry model or hub repository; a clear error when it was not built."
     path = stand_ins_dir() / name
@@ -173,6 +175,7 @@ def cpu_name() -> str:
     vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else ""
     return f"{name} ({vector})" if vector else name
 
+# %% ../nbs/00_core.ipynb #f849c3e4
 def environment_record(device: str | torch.device | None = None,  # the device the run used; `None` records "auto"'s choice
                       ) -> dict:
     "Versions and hardware that produced a result, as plain JSON-serialisable values."
@@ -198,6 +201,7 @@ def count_forward(input_ids: torch.Tensor,  # the padded batch [batch, tokens] p
     FORWARD_PASSES["tokens"] += int(input_ids.numel())
     if backward: FORWARD_PASSES["backward_sequences"] += int(input_ids.shape[0])
 
+# %% ../nbs/00_core.ipynb #00740354
 def count_cached(n_prompts: int) -> None:
     "Add prompts whose activations were read from the cache: the passes a cold cache would have run."
     FORWARD_PASSES["cached_sequences"] += int(n_prompts)
@@ -214,10 +218,12 @@ def interactive() -> bool:
     from fastcore.imports import IN_NOTEBOOK
     return IN_NOTEBOOK or sys.stderr.isatty()
 
+# %% ../nbs/00_core.ipynb #3af613a8
 def log_line(text: str) -> None:
     "A line on stderr; dated when it goes to a log rather than a terminal or a notebook."
     print(text if interactive() else f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
+# %% ../nbs/00_core.ipynb #d60052ac
 class progress_bar:
     "Iterate over `iterable` with visible progress: a tqdm bar, or progress lines for the runner (see above)."
     def __init__(self, iterable, desc: str, total: int | None = None,

@@ -25,6 +25,7 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk): digest.update(block)
     return digest.hexdigest()
 
+# %% ../nbs/05_embedded.ipynb #a44981e1
 def _package_dir(package: str) -> Path | None:
     spec = importlib.util.find_spec(package)
     return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
@@ -35,6 +36,7 @@ def find_gguf(package: str) -> Path | None:
     files = sorted(folder.glob("*.gguf")) if folder else []
     return files[0] if files else None
 
+# %% ../nbs/05_embedded.ipynb #4ee21e31
 def find_gguf_parts(packages) -> list[Path] | None:
     "The chunk files of a GGUF split over several packages, in order; None when any package is absent."
     folders = [_package_dir(p) for p in packages]
@@ -44,6 +46,7 @@ def find_gguf_parts(packages) -> list[Path] | None:
         raise FileNotFoundError(f"expected one data/*.bin chunk in each of {', '.join(packages)}; found {[len(p) for p in parts]}")
     return [p[0] for p in parts]
 
+# %% ../nbs/05_embedded.ipynb #bb43b10a
 def gguf_metadata(path: Path) -> dict:
     "The GGUF file's own `general.architecture` and `general.name`."
     from gguf import GGUFReader
@@ -51,6 +54,7 @@ def gguf_metadata(path: Path) -> dict:
     def text(key): return bytes(fields[key].parts[fields[key].data[0]]).decode() if key in fields else ""
     return {"architecture": text("general.architecture"), "name": text("general.name")}
 
+# %% ../nbs/05_embedded.ipynb #2e92b2ec
 def check_gguf(path: Path, spec) -> None:  # spec: a registry entry, `helpers.models.ModelSpec`
     "Refuse a GGUF file whose SHA-256 or metadata is not the registry's."
     if spec.gguf_sha256 and (digest := file_sha256(path)) != spec.gguf_sha256:
@@ -60,6 +64,7 @@ def check_gguf(path: Path, spec) -> None:  # spec: a registry entry, `helpers.mo
     if spec.gguf_name and name != spec.gguf_name:
         raise ValueError(f"{path} names itself {name!r}, not {spec.gguf_name!r}: it is not the {spec.name} weights.")
 
+# %% ../nbs/05_embedded.ipynb #3ca9be76
 def assemble_gguf(parts: list[Path], target: Path) -> Path:
     "Join chunk files, in order, into one GGUF file at `target` (atomically)."
     def write(tmp):

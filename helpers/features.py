@@ -33,6 +33,7 @@ def spectral_clusters(decoder,  # [n_latents, d] decoder directions (rows)
     similarity = 1 - np.arccos(np.clip(W @ W.T, -1, 1)) / np.pi
     return SpectralClustering(n_clusters, affinity="precomputed", random_state=seed).fit_predict(similarity)
 
+# %% ../nbs/10_features.ipynb #62c5aa75
 def graph_clusters(decoder,  # [n_latents, d] decoder directions (rows)
                    neighbours: int = 2,  # links to each latent's nearest neighbours...
                    threshold: float = 0.5,  # ...whose cosine similarity exceeds this
@@ -57,12 +58,14 @@ def sparse_codes(codes,  # [n_tokens, n_latents] SAE latent activations: a tenso
     codes = codes.detach().cpu().numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)
     return sparse.csc_matrix(codes.astype(np.float32, copy=False))
 
+# %% ../nbs/10_features.ipynb #c4fedf1c
 def fired_columns(codes, latents) -> tuple[np.ndarray, np.ndarray]:
     "(activations [m, len(latents)] of `latents` on the m tokens where any of them fires, those tokens' indices in order)."
     part = sparse_codes(codes)[:, np.asarray(latents, dtype=np.int64)].tocsr()
     fired = np.flatnonzero((part > 0).getnnz(axis=1))
     return part[fired].toarray(), fired
 
+# %% ../nbs/10_features.ipynb #6a4f2ea5
 def cluster_reconstruction(codes,  # [n_tokens, n_latents] SAE latent activations (dense or sparse)
                            decoder: torch.Tensor,  # [n_latents, d]
                            latents,  # the cluster's latent indices
@@ -89,10 +92,12 @@ def explained_by_groups(X: np.ndarray,  # [n, k] activations (e.g. centred PCA c
         out[name] = 1 - ((X - design @ coef) ** 2).mean() / total
     return out
 
+# %% ../nbs/10_features.ipynb #3aff2a13
 def one_hot(values, n: int) -> np.ndarray:
     "[len(values), n] indicator matrix."
     return np.eye(n)[np.asarray(values)]
 
+# %% ../nbs/10_features.ipynb #72750b1e
 def circle(values, period: int) -> np.ndarray:
     "[len(values), 2]: cos and sin of 2π·values/period."
     angle = 2 * np.pi * np.asarray(values) / period

@@ -22,6 +22,7 @@ def fourier_spectrum(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     periods = len(X) / np.arange(1, len(power) + 1)
     return periods, power / power.sum()
 
+# %% ../nbs/09_fits.ipynb #5790ab91
 def peak_periods(X: np.ndarray, k: int = 4) -> list[float]:
     "The `k` periods with the most power, strongest first."
     periods, power = fourier_spectrum(X)
@@ -96,6 +97,7 @@ class PCA:
         "X kept in its top-k PCA directions (the paper's PCA-k baseline)."
         return self.mean + self.project(X, k) @ self.components[:k]
 
+# %% ../nbs/09_fits.ipynb #72a07760
 @dataclass
 class Fit:
     "A least-squares map from a basis of numbers to hidden states, through a PCA subspace."
@@ -110,6 +112,7 @@ class Fit:
         "Variance of X explained by the fit (in the model's full space)."
         return r_squared(X, self.predict(values))
 
+# %% ../nbs/09_fits.ipynb #36ac4226
 def fit_basis(X: np.ndarray, values, basis, n_pca: int = 100, pca: PCA | None = None, rng: np.random.Generator | None = None) -> Fit:
     "Fit hidden states `X` [n, d] as a function of `values` through `basis`; `rng` permutes basis rows (the randomised control)."
     pca = pca or PCA.fit(X, n_pca)
@@ -123,6 +126,7 @@ def period_sets(periods) -> list[tuple]:
     "All non-empty combinations, by size then in `itertools.combinations` order (the original code's order)."
     return [c for k in range(1, len(periods) + 1) for c in combinations(periods, k)]
 
+# %% ../nbs/09_fits.ipynb #746afef3
 def fit_family(X, values, periods=(2, 5, 10, 100), degrees=(3, 5, 7, 9), n_pca=100, scale=None) -> dict[str, Fit]:
     "Helix and circle fits for every period set, normalised and raw-power polynomial fits, by label, sharing one PCA."
     scale = float(scale or np.max(values))

@@ -45,10 +45,12 @@ def addition_frame(model, template: str = "{a}+{b}=", batch_size: int = 256) -> 
     problems["correct"] = logits.argmax(-1).numpy() == problems.answer_id.values
     return problems
 
+# %% ../nbs/16_helix.ipynb #47dcf49d
 def held_out_values(fraction: float, seed: int) -> set[int]:
     "The values of a (out of 0..99) kept out of the fits, drawn from `seed`."
     return set(np.random.default_rng(seed).permutation(100)[: int(round(fraction * 100))].tolist())
 
+# %% ../nbs/16_helix.ipynb #24cb3ba3
 def fit_sample(problems: pd.DataFrame, n: int, held_values: set, seed: int) -> pd.DataFrame:
     "A seeded sample of the correct problems, numbered in `index`, with `held_out` marking a held-out value of a."
     correct = problems[problems.correct].reset_index(drop=True)
@@ -57,11 +59,13 @@ def fit_sample(problems: pd.DataFrame, n: int, held_values: set, seed: int) -> p
     sample["index"] = np.arange(len(sample))
     return sample
 
+# %% ../nbs/16_helix.ipynb #28d7d1bd
 def number_points(model, template: str = "{a}+{b}=", batch_size: int = 256) -> np.ndarray:
     "The a token of the prompt with b = 0, for a = 0..99, at every residual point: [100, L + 1, d]."
     prompts = [template.format(a=a, b=0) for a in range(100)]
     return residual_points(model, prompts, POSITIONS["a"], batch_size=batch_size, progress=False)[:, :, 0].numpy()
 
+# %% ../nbs/16_helix.ipynb #a1d5a473
 def token_states(model, prompts,
                  positions: dict[str, int] = POSITIONS,  # name -> token position
                  batch_size: int = 256) -> dict[str, np.ndarray]:
@@ -97,6 +101,7 @@ def fit_point(X: np.ndarray,  # [n, d] hidden states at one point
     family["random helix"] = fit_basis(X, values, helix, pca=pca, rng=np.random.default_rng(seed))
     return family
 
+# %% ../nbs/16_helix.ipynb #82634927
 def r2_table(point_fits: list[dict],  # fit families, one per point
              X_points: np.ndarray,  # [n, points, d]
              values, labels=None) -> pd.DataFrame:
@@ -121,6 +126,7 @@ def make_pairs(frame: pd.DataFrame,  # problems with an `index` column (see `fit
     if held_out_counterfactuals: candidates = candidates[candidates.held_out_cf]
     return candidates.sample(n=min(n_pairs, len(candidates)), random_state=seed).reset_index(drop=True)
 
+# %% ../nbs/16_helix.ipynb #4f71e9d1
 def mean_logit_differences(model, prompts,
                            variants,  # (key, [Patch, ...]) pairs, or a dict of them
                            target,  # the token whose logit difference is measured, per prompt
@@ -150,6 +156,7 @@ def fit_patches(pairs: pd.DataFrame, token: str,
             if labels is None or label in labels:
                 yield (label, p), [Patch("resid", p, POSITIONS[token] if position is None else position, torch.tensor(values).float())]
 
+# %% ../nbs/16_helix.ipynb #65c397e9
 def ld_table(model, pairs: pd.DataFrame, token: str, X_points: np.ndarray, point_fits: list[dict], periods,
              batch_size: int = 256, labels=None) -> pd.DataFrame:
     "Mean logit difference of each patch (rows) at each residual point (columns), patching at `token`."
@@ -157,6 +164,7 @@ def ld_table(model, pairs: pd.DataFrame, token: str, X_points: np.ndarray, point
     table = mean_logit_differences(model, pairs.prompt, patches, pairs["answer_id_cf"].values, batch_size=batch_size).unstack()
     return table.rename_axis(columns="point")
 
+# %% ../nbs/16_helix.ipynb #4bca7c5c
 def best_period_sets(mean_ld: pd.Series,  # mean logit difference over points, by fit label ("helix[2, 5]", ...)
                      periods, kind: str = "helix") -> pd.DataFrame:
     "Per number of periods (never across sizes): the set with the highest mean LD (the paper's rule) and the original code's last set."
@@ -179,6 +187,7 @@ def a_token_effect_by_point(model, problems: pd.DataFrame,  # from `addition_fra
     patches = ((p, [Patch("resid", p, POSITIONS["a"], torch.tensor(numbers[pairs.a_cf.values, p]).float())]) for p in range(numbers.shape[1]))
     return mean_logit_differences(model, pairs.prompt, patches, pairs.answer_id_cf.values, batch_size=batch_size).rename_axis("point")
 
+# %% ../nbs/16_helix.ipynb #6c789591
 def reading_point(effect: pd.Series,  # the layer patch's effect per point (`a_token_effect_by_point`)
                   preferred: int = 1,  # the paper's point: the output of the first block
                  ) -> int:
@@ -220,6 +229,7 @@ def last_token_bases(periods) -> dict:
     return {"helix(a,b)": (JointBasis((helix(99.0),) * 2), [0, 1]), "helix(a+b)": (JointBasis((helix(198.0),)), [2]),
             "helix(a,b,a+b)": (JointBasis((helix(99.0),) * 2 + (helix(198.0),)), [0, 1, 2])}
 
+# %% ../nbs/16_helix.ipynb #8f2a3dbf
 def last_token_patches(frame: pd.DataFrame, pairs: pd.DataFrame,
                        X_points: np.ndarray,  # [n, points, d] last-token states of `frame`'s rows
                        periods, n_pca: int = 100):
@@ -393,10 +403,12 @@ def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> tor
     grad = torch.stack([grads[l] for l in range(L)], dim=1).float().cpu()  # [n, L, d_mlp]
     return (grad * (neurons[n:] - neurons[:n])).mean(0)
 
+# %% ../nbs/16_helix.ipynb #db7778f7
 def top_neurons(attribution: torch.Tensor, n: int) -> list[tuple[int, int]]:
     "(layer, neuron) of the `n` largest |attribution|, largest first."
     return [(int(i) // attribution.shape[1], int(i) % attribution.shape[1]) for i in torch.topk(attribution.abs().flatten(), n).indices]
 
+# %% ../nbs/16_helix.ipynb #cb57e00b
 def neuron_grid(model, prompts, neurons: list[tuple[int, int]], batch_size: int = 256,
                 site: str = "mlp_pre",  # "mlp_pre": pre-activations, as Eq. 3 models; "mlp_neurons": activations
                 chunk: int = 500,  # prompts per pass: only this many rows of every layer's full MLP width are held at once
@@ -410,10 +422,12 @@ def neuron_grid(model, prompts, neurons: list[tuple[int, int]], batch_size: int 
         parts.append(np.stack([got[:, l, i].numpy().astype(np.float64) for l, i in columns], 1))
     return np.concatenate(parts)
 
+# %% ../nbs/16_helix.ipynb #b68e87b4
 def neuron_grid_memory(n_prompts: int, n_layers: int, d_mlp: int, n_neurons: int, chunk: int = 500) -> float:
     "Peak host memory (GiB) of `neuron_grid`: one chunk of every layer's MLP width in float32, plus the float64 grid."
     return (min(chunk, n_prompts) * n_layers * d_mlp * 4 + n_prompts * n_neurons * 8) / 2**30
 
+# %% ../nbs/16_helix.ipynb #5c6e24ae
 def eq3_fit(y: np.ndarray, problems: pd.DataFrame, periods) -> tuple[np.ndarray, float]:
     "The Eq. 3 fit of activations `y` over `problems` (columns a, b, sum): (fitted values, NRMSE)."
     helix = lambda scale: Basis("helix", tuple(periods), scale=scale)
@@ -427,6 +441,7 @@ def neuron_means(model, prompts, batch_size: int = 256) -> torch.Tensor:
     "Mean last-token activation of every MLP neuron over `prompts`: [L, d_mlp]."
     return position_activations(model, prompts, list(range(n_layers(model))), "mlp_neurons", batch_size=batch_size).mean(0)
 
+# %% ../nbs/16_helix.ipynb #100fe456
 def kept_neurons_accuracy(model, frame: pd.DataFrame,  # problems to evaluate: prompt, answer_id
                           keep: list[tuple[int, int]],  # (layer, neuron) left intact
                           means: torch.Tensor,  # [L, d_mlp] from `neuron_means`
@@ -476,6 +491,7 @@ def digit_tokens(model) -> np.ndarray:
     "The tokens of the digits 0..9."
     return np.array([single_token_id(model.tokenizer, str(d)) for d in range(10)])
 
+# %% ../nbs/16_helix.ipynb #809af806
 def digit_problems(model, problems: pd.DataFrame, template: str, n: int, seed: int = 0) -> pd.DataFrame:
     "A seeded sample of the problems with b ≥ 10 in `template`, `correct` where the model writes every digit of the sum (teacher-forced)."
     digits = problems[problems.b >= 10].sample(n=min(n, 9000), random_state=seed).reset_index(drop=True)[["a", "b", "sum"]]
@@ -487,6 +503,7 @@ def digit_problems(model, problems: pd.DataFrame, template: str, n: int, seed: i
     digits["first_digit"] = [int(s[0]) for s in answers]
     return digits
 
+# %% ../nbs/16_helix.ipynb #1b1d83f7
 def digit_pairs(digits: pd.DataFrame, sample: pd.DataFrame, n_pairs: int, held_values: set, seed: int = 0) -> pd.DataFrame:
     "Correct originals (a ≥ 10) joined with `sample` rows (suffix `_cf`) of the same b, a held-out a′ ≥ 10, another first digit."
     originals = digits[digits.correct & (digits.a >= 10)]
@@ -494,6 +511,7 @@ def digit_pairs(digits: pd.DataFrame, sample: pd.DataFrame, n_pairs: int, held_v
     candidates = candidates[(candidates.first_digit != candidates.first_digit_cf) & candidates.a_cf.isin(held_values)]
     return candidates.sample(n=min(n_pairs, len(candidates)), random_state=seed).reset_index(drop=True)
 
+# %% ../nbs/16_helix.ipynb #d179da86
 def digit_patches(pairs: pd.DataFrame,
                   states: dict[str, np.ndarray],  # {"a_tens", "a_units"}: [n, points, d] of the sample's rows
                   point_fits: dict[int, dict],  # point -> fit family at a's units digit

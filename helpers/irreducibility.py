@@ -66,6 +66,7 @@ def mixture_indices(clouds: list[np.ndarray],  # 2-D point clouds, [n_i >= 3, 2]
         if i >= steps - last: best = np.maximum(best, count())
     return best  # the count itself (the limit T → 0), not the smooth objective
 
+# %% ../nbs/11_irreducibility.ipynb #5ef706d0
 def mixture_index(points: np.ndarray,  # [n, 2]
                   epsilon: float = 0.1, steps: int = 10_000, lr: float = 0.1, seed: int = 0) -> float:
     "The ε-mixture index M_ε of one 2-D point cloud (see `mixture_indices`)."
@@ -102,6 +103,7 @@ def irreducibility_scores(pcs: list[np.ndarray],  # each cluster's PCA coordinat
         if m_eps >= 0.01: scores[c].append((1 - m_eps) * separability_index(pair))
     return np.array([np.mean(s) if s else 0.0 for s in scores])
 
+# %% ../nbs/11_irreducibility.ipynb #0a056c89
 def irreducibility_score(pcs: np.ndarray, epsilon: float = 0.1, steps: int = 10_000, seed: int = 0) -> float:
     "Mean (1 - M_ε)·S over consecutive PC pairs of one cluster's `pcs` [n, k]."
     return float(irreducibility_scores([pcs], epsilon, steps, seed)[0])

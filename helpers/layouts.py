@@ -29,6 +29,7 @@ class Layout:
     neurons_pre: str | None = None  # inside the MLP: the projection whose output the nonlinearity reads ("gate_proj", "c_fc")
     fused_gate_up: bool = False  # neurons_pre computes the gate and the up projection in one matrix, gate first (Phi-3)
 
+# %% ../nbs/04_layouts.ipynb #a5796def
 # The names of the common layouts (Llama, Mistral, Qwen, Gemma, Phi-3, OLMo, ...; GPT-2, GPT-J, GPT-Neo; GPT-NeoX and
 # Pythia; Falcon), tried in this order. "c_proj" is GPT-2's attention and MLP output projection both.
 LAYOUT_NAMES = {
@@ -68,6 +69,7 @@ def find_layout(module: torch.nn.Module) -> Layout:
         _features(_get(mlp, found["neurons_pre"]))[1] == 2 * _features(_get(mlp, found["neurons_in"]))[0])
     return Layout(**found, fused_gate_up=fused)
 
+# %% ../nbs/04_layouts.ipynb #5927e44c
 def check_layout(module: torch.nn.Module, declared: Layout) -> Layout:
     "A declared layout, each of its names checked against the model's modules before it is used."
     block_list = _get(module, declared.blocks)
@@ -82,11 +84,13 @@ def check_layout(module: torch.nn.Module, declared: Layout) -> Layout:
                              "inside a block, heads_in inside the attention, neurons_in and neurons_pre inside the MLP)")
     return declared
 
+# %% ../nbs/04_layouts.ipynb #7ecc887f
 def layout(model) -> Layout:
     "The model's layout: the one declared to `load_model`, else the one found from its modules (kept on the model)."
     if getattr(model, "_layout", None) is None: model._layout = find_layout(hf_module(model))
     return model._layout
 
+# %% ../nbs/04_layouts.ipynb #266ca220
 def _site(model, part: str) -> str:
     "A layout field that a site needs, or an error that says how to declare it."
     name = getattr(layout(model), part)
@@ -99,14 +103,17 @@ def block_modules(model) -> torch.nn.ModuleList:
     "The torch modules of the model's blocks, in forward order (`blocks` gives their nnsight envoys)."
     return _get(hf_module(model), layout(model).blocks)
 
+# %% ../nbs/04_layouts.ipynb #4f7b0ede
 def n_layers(model) -> int:
     "Number of transformer blocks."
     return len(block_modules(model))
 
+# %% ../nbs/04_layouts.ipynb #b3b35780
 def d_model(model) -> int:
     "Width of the residual stream."
     return hf_module(model).config.hidden_size
 
+# %% ../nbs/04_layouts.ipynb #97c7f3ba
 def blocks(model):
     "The nnsight envoys of the model's blocks, indexable by layer."
     return reduce(getattr, layout(model).blocks.split("."), model)
@@ -139,23 +146,28 @@ def hidden_state(value, width: int) -> torch.Tensor:
         f"expected a [batch, seq, {width}] hidden state, got {type(h).__name__} {tuple(getattr(h, 'shape', ()))}")
     return h
 
+# %% ../nbs/04_layouts.ipynb #8b121310
 def block_input(model, layer: int) -> torch.Tensor:
     "Residual stream entering block `layer` (resid_pre). Call inside a trace."
     args, kwargs = blocks(model)[layer].inputs
     return hidden_state(args[0] if args else kwargs["hidden_states"], d_model(model))
 
+# %% ../nbs/04_layouts.ipynb #e40f8a73
 def attn_output(model, layer: int) -> torch.Tensor:
     "Output of block `layer`'s attention, as added to the residual stream. Call inside a trace."
     return hidden_state(getattr(blocks(model)[layer], _site(model, "attention")).output, d_model(model))
 
+# %% ../nbs/04_layouts.ipynb #814e0c1c
 def mlp_output(model, layer: int) -> torch.Tensor:
     "Output of block `layer`'s MLP. Call inside a trace."
     return hidden_state(getattr(blocks(model)[layer], _site(model, "mlp")).output, d_model(model))
 
+# %% ../nbs/04_layouts.ipynb #70c4a04e
 def block_output(model, layer: int) -> torch.Tensor:
     "Residual stream leaving block `layer` (resid_post). Call inside a trace."
     return hidden_state(blocks(model)[layer].output, d_model(model))
 
+# %% ../nbs/04_layouts.ipynb #5669460d
 def _input_of(module) -> torch.Tensor:
     args, kwargs = module.inputs
     h = args[0] if args else next(iter(kwargs.values()))
@@ -171,6 +183,7 @@ def head_outputs(model, layer: int) -> torch.Tensor:
     "Per-head attention outputs of block `layer` before the output projection, [batch, seq, n_heads * d_head]. Call inside a trace."
     return _input_of(_inside(model, layer, "attention", "heads_in"))
 
+# %% ../nbs/04_layouts.ipynb #60f4f37a
 def neuron_preactivations(model, layer: int) -> torch.Tensor:
     "MLP neuron pre-activations of block `layer` (the input of its nonlinearity; the gate in a gated MLP), [batch, seq, d_mlp]. Call inside a trace."
     # In a gated MLP (the Llama family) the neuron is act_fn(gate_proj(x)) * up_proj(x): the up factor is linear, the gate is
@@ -179,10 +192,12 @@ def neuron_preactivations(model, layer: int) -> torch.Tensor:
     assert h.ndim == 3, f"expected [batch, seq, width], got {tuple(h.shape)}"
     return h[..., :h.shape[-1] // 2] if layout(model).fused_gate_up else h
 
+# %% ../nbs/04_layouts.ipynb #f437659b
 def neuron_projection(model, layer: int) -> torch.nn.Module:
     "The torch module whose input is block `layer`'s MLP neuron activations (its down-projection into the residual stream)."
     return _inside(model, layer, "mlp", "neurons_in", root=hf_module(model))
 
+# %% ../nbs/04_layouts.ipynb #32c15a70
 def _write_rows(projection: torch.nn.Module) -> torch.Tensor:
     "The input rows of a projection into the residual stream: [in, d_model] (GPT-2's Conv1D stores [in, out], nn.Linear [out, in])."
     weight = projection.weight.detach().float().cpu()
@@ -192,10 +207,12 @@ def neuron_directions(model, layer: int) -> torch.Tensor:
     "What each MLP neuron of block `layer` writes to the residual stream per unit of activation: [d_mlp, d_model]."
     return _write_rows(neuron_projection(model, layer))
 
+# %% ../nbs/04_layouts.ipynb #d840e5fd
 def head_directions(model, layer: int) -> torch.Tensor:
     "The output projection of block `layer`'s heads: [n_heads * d_head, d_model]; a head's rows map its output to the residual stream."
     return _write_rows(_inside(model, layer, "attention", "heads_in", root=hf_module(model)))
 
+# %% ../nbs/04_layouts.ipynb #3638e6bb
 def neuron_activations(model, layer: int) -> torch.Tensor:
     "MLP neuron activations of block `layer` (the input of its down-projection), [batch, seq, d_mlp]. Call inside a trace."
     return _input_of(_inside(model, layer, "mlp", "neurons_in"))

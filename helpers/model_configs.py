@@ -76,6 +76,7 @@ def parameter_count(name: str) -> int:
     with torch.device("meta"): module = AutoModelForCausalLM.from_config(written_config(name))
     return sum(p.numel() for p in module.parameters())
 
+# %% ../nbs/22_model_configs.ipynb #593f1b5c
 def parameter_gib(name: str, dtype: torch.dtype | None = None) -> float:
     "Memory of the weights in GiB, at `dtype` (default: the registry's dtype on CUDA)."
     dtype = dtype or getattr(torch, REGISTRY[name].gpu_dtype)

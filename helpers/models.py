@@ -126,6 +126,7 @@ def list_models() -> list[str]:
     "Registry names accepted by `load_model` (it also takes a Hugging Face id or a local checkpoint folder)."
     return list(REGISTRY)
 
+# %% ../nbs/06_models.ipynb #d242abe4
 def _method(spec: ModelSpec, paper: str) -> str:
     "Whether a paper's method applies to the model as written, or only as an adaptation."
     if paper == "helix": return {"one token": "direct", "digits": "adaptation (digit tokens)"}.get(spec.numbers, "–")
@@ -165,6 +166,7 @@ def resolve_source(name: str | os.PathLike) -> tuple[str, object]:
 class HubUnavailableError(RuntimeError):
     "A Hugging Face id was asked for, but the hub cannot be reached and the model is not in the local cache."
 
+# %% ../nbs/06_models.ipynb #ff3a6895
 def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -226,6 +228,7 @@ def folder_sha256(folder: Path) -> str:
     listing = "".join(f"{file_sha256(f)}  {f.name}\n" for f in sorted(Path(folder).iterdir(), key=lambda f: f.name.encode()) if f.is_file())
     return hashlib.sha256(listing.encode()).hexdigest()
 
+# %% ../nbs/06_models.ipynb #e3cab19a
 def released_checkpoint(spec: ModelSpec) -> Path:
     "The committed folder of a registered organism, after checking its recipe and its pinned SHA-256."
     folder = toy_checkpoint(spec.name)  # the committed folder; an error when the recipe changed without new files
@@ -246,6 +249,7 @@ def organism_provenance() -> pd.DataFrame:
                      "train_seconds": record["log"]["train_seconds"]})
     return pd.DataFrame(rows).set_index("name")
 
+# %% ../nbs/06_models.ipynb #27bcbb57
 def organisms_markdown() -> str:
     "`organism_provenance` as the table of `docs/models.md` (between its `organisms` markers)."
     lines = ["| organism | SHA-256 (first 12) | recipe | commit | torch | CPU | trained | training time |", "|---|---|---|---|---|---|---|---|"]
@@ -253,6 +257,7 @@ def organisms_markdown() -> str:
         lines.append(f"| `{name}` | `{r.sha256}` | `{r.recipe_digest}` | `{r.commit[:7]}` | {r.torch} | {r.cpu} | {r.trained_on} | {r.train_seconds:.0f} s |")
     return "\n".join(lines)
 
+# %% ../nbs/06_models.ipynb #970f3204
 def update_organisms_page() -> None:
     "Write `organisms_markdown()` into `docs/models.md`."
     page = project_root() / "docs" / "models.md"
@@ -300,6 +305,7 @@ def model_checkpoint(name: str | os.PathLike) -> Path | str:
     if kind == "registry": return embedded_checkpoint(spec) if spec.embedded else spec.hf_id
     return source
 
+# %% ../nbs/06_models.ipynb #215d5c01
 def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hugging Face id, or local checkpoint folder
                device: str = "auto",  # "auto", "cpu", "cuda", "cuda:N" or "mps"
                dtype=None,  # None (float32 on CPU, the registry's choice on CUDA), "float32", "bfloat16", "float16"
@@ -363,6 +369,7 @@ def teacher_forced(model,  # from `load_model`
             correct.append(guess[a - 1:b - 1].tolist() == row[a:b])
     return np.array(correct, dtype=bool)
 
+# %% ../nbs/06_models.ipynb #f191e913
 def teacher_forced_accuracy(model, prompts: list[str], answers: list[str], batch_size: int = 16) -> float:
     "Share of prompts whose answer tokens are each the greedy next token (`teacher_forced`)."
     return float(teacher_forced(model, prompts, answers, batch_size).mean())

@@ -36,6 +36,7 @@ def paper_of(notebook: str) -> dict:
     if notebook not in PAPERS: raise ValueError(f"{notebook!r} is not a reproduction: choose from {', '.join(PAPERS)}")
     return PAPERS[notebook]
 
+# %% ../nbs/20_papers.ipynb #8e7730cc
 def citation(notebook: str) -> str:
     "'Title' (authors, year, arXiv id), as the README and the site cite it."
     p = paper_of(notebook)
@@ -252,6 +253,7 @@ def is_wall_clock(notebook: str, name: str) -> bool:
     "Whether a metric is a measured time (or a ratio of times), which two identical runs need not reproduce."
     return describe_metric(notebook, name)["group"] == WALL_CLOCK
 
+# %% ../nbs/20_papers.ipynb #46cee95f
 def describe_metric(notebook: str, name: str) -> dict:
     "A metric's group key, group title, label and, when its name fixes one, the model its value is for."
     groups = METRICS.get(notebook, {})  # a notebook without a catalogue has only "other" metrics
@@ -375,6 +377,7 @@ def mismatched_paper_values(notebook: str, paper_reference: dict, run: dict) -> 
     return wrong + [name for name, v in _own_subset(notebook, reference, run).items()
                     if name in paper_reference and abs(paper_reference[name] - v) > 1e-12]
 
+# %% ../nbs/20_papers.ipynb #30aad154
 def paper_values(notebook: str, model: str,
                  run: dict | None = None,  # the run's metrics and parameters: values of another configuration are left out
                 ) -> tuple[str | None, dict]:

@@ -118,6 +118,7 @@ def stack_variants(variants: list[list[Patch]],  # each variant's patches, for t
     return [replace(group[0][0], values=torch.cat([p.values for p, _ in group]), rows=torch.cat([rows for _, rows in group]))
             for group in groups.values()]
 
+# %% ../nbs/08_patching.ipynb #ec0ef52d
 def variant_logits(model, prompts: list[str],
                    variants,  # (key, [Patch, ...]) pairs or a dict of them; read lazily, a batch's worth at a time
                    batch_size: int = 64,

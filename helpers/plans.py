@@ -133,6 +133,7 @@ def probing_rows(p: dict) -> tuple[int, int, float]:
     from helpers.probes import binary_datasets
     return _probing_rows(tuple(p.get("datasets") or binary_datasets()), p["max_rows"], p["max_tokens"])
 
+# %% ../nbs/24_plans.ipynb #374d994e
 def probing_plan(p: dict) -> list[tuple[str, str, float]]:
     "(what, where, GiB) of the sparse-probing notebook's largest tensors for parameters `p`."
     m = model_dims(p["model_name"], p.get("device", "cuda"))
@@ -153,6 +154,7 @@ def probing_plan(p: dict) -> list[tuple[str, str, float]]:
                      "host", _gib(n_rows, l0, bytes_per=8) if width > SPARSE_ABOVE else _gib(n_rows, width)))
     return rows
 
+# %% ../nbs/24_plans.ipynb #1d31ff48
 def stages_plan(p: dict) -> list[tuple[str, str, float]]:
     "(what, where, GiB) of the stages notebook's largest tensors for parameters `p`: one model at a time."
     dims = {name: model_dims(name, p.get("device", "cuda")) for name in p["models"]}
@@ -165,6 +167,7 @@ def stages_plan(p: dict) -> list[tuple[str, str, float]]:
             ("the unembedding and a chunk of 512 neurons' cosines with it, for the neuron classes, float32", "host",
              _gib(wide.width, wide.vocab) + 4 * _gib(512, wide.vocab))]
 
+# %% ../nbs/24_plans.ipynb #08f75608
 def switch_plan(p: dict) -> list[tuple[str, str, float]]:
     "(what, where, GiB) of the Switch SAE notebook's largest tensors for parameters `p`: one SAE trained at a time."
     m = model_dims(p["model_name"], p.get("device", "cuda"))
@@ -183,6 +186,7 @@ def cuda_memory_gib() -> float | None:
     "Memory of the first CUDA device, or None without one."
     return torch.cuda.get_device_properties(0).total_memory / GIB if torch.cuda.is_available() else None
 
+# %% ../nbs/24_plans.ipynb #d8e61947
 def memory_plan(jobs: dict[str, dict],  # notebook name -> every parameter value (defaults and profile)
                 device_gib: float | None = None,  # the device's memory; None: not checked
                 host_gib: float = HOST_LIMIT_GIB) -> tuple[pd.DataFrame, list[str]]:
@@ -199,6 +203,7 @@ def memory_plan(jobs: dict[str, dict],  # notebook name -> every parameter value
             warnings.append(f"{name}: up to {device:.1f} GiB on the device, which has {device_gib:.1f} GiB")
     return table, warnings
 
+# %% ../nbs/24_plans.ipynb #b01bc188
 def plan_text(jobs: dict[str, dict], device_gib: float | None = None, host_gib: float = HOST_LIMIT_GIB) -> str:
     "The memory plan as the runner prints it before a run."
     table, warnings = memory_plan(jobs, device_gib, host_gib)
@@ -220,6 +225,7 @@ class Passes:
     tokens: float  # tokens per prompt: an upper bound, or an estimate for text
     backward: bool = False  # each pass is followed by a backward pass
 
+# %% ../nbs/24_plans.ipynb #10bad645
 def _steps(model: str, tokens: float, *rows) -> list[Passes]:
     "Passes of `model` from (step, fewest, most) or (step, count) rows."
     return [Passes(row[0], model, row[1], row[-1], tokens) for row in rows]
@@ -274,6 +280,7 @@ def helix_passes(p: dict, dims=None) -> list[Passes]:
                          min(p["n_sample"], n), min(p["n_sample"], n) + Pd * (1 + 7 * digit_points)))
     return [s for s in steps if s.most]
 
+# %% ../nbs/24_plans.ipynb #20bc9d66
 def circles_passes(p: dict, dims=None) -> list[Passes]:
     "The circles notebook's forward passes for parameters `p`."
     from helpers.circles import calendar_text, intervention_pairs, spread_points
@@ -312,6 +319,7 @@ def circles_passes(p: dict, dims=None) -> list[Passes]:
                                            2 * both + patched(range(dims(c).layers + 1), 4, 4)[0]))
     return steps
 
+# %% ../nbs/24_plans.ipynb #8642e53c
 def probing_passes(p: dict, dims=None) -> list[Passes]:
     "The sparse-probing notebook's forward passes for parameters `p`: every row of every dataset, once."
     rows, ood, tokens = probing_rows(p)
@@ -320,6 +328,7 @@ def probing_passes(p: dict, dims=None) -> list[Passes]:
         steps.append(Passes("training the project's SmolLM2 SAE (none when cached)", "smollm2-135m", 0, 1000, 128))
     return steps
 
+# %% ../nbs/24_plans.ipynb #41e7aea5
 def stages_passes(p: dict, dims=None) -> list[Passes]:
     "The stages notebook's forward passes: per model, the original and every deletion and swap on every text, then the attention and the lens."
     dims = dims or _dims_of(p)
@@ -330,6 +339,7 @@ def stages_passes(p: dict, dims=None) -> list[Passes]:
                         ("attention to the previous tokens and the logit lens", p["n_texts"] + p["n_lens_texts"]))
     return steps
 
+# %% ../nbs/24_plans.ipynb #146da156
 def switch_passes(p: dict, dims=None) -> list[Passes]:
     "The Switch SAE notebook's forward passes: activations of every text once, then the held-out texts clean and with each SAE spliced in."
     dims = dims or _dims_of(p)
@@ -339,6 +349,7 @@ def switch_passes(p: dict, dims=None) -> list[Passes]:
     return _steps(p["model_name"], p["max_length"], ("activations of the training and held-out texts", p["n_train_prompts"] + n_eval),
                   (f"the held-out texts clean, then with each of the {len(roster)} SAEs spliced in", n_eval * (2 + len(roster))))
 
+# %% ../nbs/24_plans.ipynb #3611d6a7
 NOTEBOOK_PASSES = {"helix_addition": helix_passes, "circular_features": circles_passes, "sparse_probing": probing_passes,
                    "stages_of_inference": stages_passes, "switch_sae": switch_passes}
 
@@ -362,6 +373,7 @@ def forward_plan(jobs: dict[str, dict],  # notebook name -> every parameter valu
                          "TFLOP fewest": s.fewest * per_prompt / 1e12, "TFLOP most": s.most * per_prompt / 1e12})
     return pd.DataFrame(rows)
 
+# %% ../nbs/24_plans.ipynb #20216598
 def matmul_tflops(device: str = "cpu", dtype: torch.dtype = torch.float32, size: int | None = None, seconds: float = 0.5) -> float:
     "The matmul rate measured on `device` (TFLOP/s): square products of `size` (default 4,096 on CUDA, 1,024 on a CPU) for about `seconds`."
     import time
@@ -375,6 +387,7 @@ def matmul_tflops(device: str = "cpu", dtype: torch.dtype = torch.float32, size:
     sync()
     return 2 * size ** 3 * n / (time.perf_counter() - start) / 1e12
 
+# %% ../nbs/24_plans.ipynb #2eda8f36
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
@@ -399,9 +412,9 @@ def time_text(jobs: dict[str, dict],
             lines.append(f"    {row.fewest:>11,} to {row.most:>11,} prompts  {row.model}: {row.step}")
     return "\n".join(lines)
 
+# %% ../nbs/24_plans.ipynb #0bb710a1
 def device_rates(jobs: dict[str, dict]) -> dict[str, float] | None:
     "The matmul rate of each dtype the jobs' models run in, measured on the CUDA device; None when the run's device is not here."
     if not torch.cuda.is_available() or not all(str(p.get("device", "cuda")).startswith("cuda") for p in jobs.values()): return None
     dtypes = set(forward_plan(jobs).dtype)
     return {d: matmul_tflops("cuda", getattr(torch, d)) for d in sorted(dtypes)}
-

@@ -36,12 +36,14 @@ def binary_datasets() -> list[str]:
     names = master.loc[master["Data type"] == "Binary Classification", "Dataset save name"]
     return [n.removeprefix("cleaned_data/").removesuffix(".csv") for n in names]
 
+# %% ../nbs/14_probes.ipynb #1067a8f4
 def encode_labels(target) -> np.ndarray:
     "0/1 labels in sorted order of the targets' string values (sklearn's LabelEncoder)."
     classes, y = np.unique(np.asarray(target).astype(str), return_inverse=True)
     if len(classes) != 2: raise ValueError(f"expected two classes, got {list(classes)}")
     return y
 
+# %% ../nbs/14_probes.ipynb #fdf0698b
 # OOD sets whose labels are other strings than their training labels, mapped to the training ones. GLUE-X's QNLI writes
 # 'not_entailment' (1 in GLUE's QNLI training labels) and '1' for the other, balanced class, which can only be
 # entailment (0). The authors' LabelEncoder sorts '1' before 'not_entailment' and so gives the same 0/1.
@@ -58,6 +60,7 @@ def load_binary(name: str, ood: bool = False) -> tuple[list[str], np.ndarray]:
         frame = load_dataset(name)
     return frame.prompt.astype(str).tolist(), encode_labels(frame.target)
 
+# %% ../nbs/14_probes.ipynb #6ce14a46
 def ood_datasets() -> list[str]:
     "Datasets with an out-of-distribution test set."
     return sorted(p.name.removesuffix("_OOD.csv.zst") for p in (data_dir() / "OOD data").glob("*_OOD.csv.zst"))
@@ -97,12 +100,15 @@ def split_indices(y, num_train: int, pos_ratio: float = 0.5, seed: int = 42) -> 
     test = np.concatenate([rest_pos[:int(m * pos_ratio)], rest_neg[:int(m * (1 - pos_ratio))]])
     return np.sort(np.concatenate([pos[:n_pos], neg[:n_neg]])), np.sort(test)
 
+# %% ../nbs/14_probes.ipynb #9116585b
 def normal_num_train(n_rows: int) -> int: return min(min(n_rows, MAX_ROWS) - 100, 1024)
 
+# %% ../nbs/14_probes.ipynb #babeee0b
 def imbalance_num_train(y) -> int:
     y = np.asarray(y)[:MAX_ROWS]
     return int(min(min((y == 0).sum(), (y == 1).sum()) / 0.95 - 100, 1024))
 
+# %% ../nbs/14_probes.ipynb #4229faa2
 def flip_labels(y, fraction: float, seed: int = 42) -> np.ndarray:
     "A copy of `y` with `fraction` of its labels flipped (drawn without replacement)."
     y = np.asarray(y).copy()
@@ -143,9 +149,11 @@ def select_and_fit(make, grid: list, X, y, seed: int = 42):
     best = int(np.nanargmax(scores))  # the first of equal scores
     return make(grid[best]).fit(X, y), float(scores[best]), grid[best]
 
+# %% ../nbs/14_probes.ipynb #f7caabe1
 def log2_grid(largest: int) -> list[int]:
     return [int(v) for v in np.unique(np.logspace(0, np.log2(max(largest, 1)), 10, base=2).astype(int))]
 
+# %% ../nbs/14_probes.ipynb #4a60717d
 def baseline_grids(X, y, seed: int = 42, n_xgboost: int = 10, n_mlp: int = 1) -> dict:
     "{method: (make(params) -> unfitted model, grid)} for the five baselines on training data X, y."
     from xgboost import XGBClassifier
@@ -175,6 +183,7 @@ def baseline_grids(X, y, seed: int = 42, n_xgboost: int = 10, n_mlp: int = 1) ->
                  "xgboost": xgb_grid, "mlp": mlp_grid}
     return {method: (make, grids[method]) for method, make in makes.items()}
 
+# %% ../nbs/14_probes.ipynb #2fd1e2ba
 def auc_interval(y, score, n_boot: int = 200, confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
     "Percentile interval of the AUC over `n_boot` stratified bootstrap resamples (positives and negatives resampled apart)."
     y, score = np.asarray(y), np.asarray(score, dtype=np.float64)
@@ -188,6 +197,7 @@ def auc_interval(y, score, n_boot: int = 200, confidence: float = 0.95, seed: in
     aucs = ((counts_pos @ wins) * counts_neg).sum(1) / (len(pos) * len(neg))
     return tuple(float(v) for v in np.quantile(aucs, [(1 - confidence) / 2, (1 + confidence) / 2]))
 
+# %% ../nbs/14_probes.ipynb #51ff904a
 def _metrics(model, X, y, interval: bool = False) -> dict:
     prediction, score = model.predict(X), _score(model, X)
     out = {"test_f1": float(f1_score(y, prediction, average="weighted")),  # weighted over the classes, as the authors
@@ -208,6 +218,7 @@ def check_probe_data(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, ...]
     if len(set(y_train.tolist())) != 2: raise ValueError(f"training labels must hold two classes, got {sorted(set(y_train.tolist()))}")
     return X_train, y_train, X_test, y_test
 
+# %% ../nbs/14_probes.ipynb #27655bb3
 def run_baselines(X_train, y_train, X_test, y_test, methods=("logreg", "pca", "knn", "xgboost", "mlp"), seed: int = 42,
                   intervals: bool = False,  # add test_auc_lo and test_auc_hi, the test AUC's 95% bootstrap interval
                   **grid_kwargs) -> pd.DataFrame:
@@ -237,6 +248,7 @@ def rank_latents(Z, y, normalised: bool = False) -> np.ndarray:
         difference = difference / np.where(nonzero_mean == 0, 1.0, np.abs(nonzero_mean))
     return np.argsort(-difference, kind="stable")
 
+# %% ../nbs/14_probes.ipynb #bf1d60f4
 def run_sae_probes(Z_train, y_train, Z_test, y_test, ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
                    normalised: bool = False, seed: int = 42, intervals: bool = False) -> pd.DataFrame:
     "One row per k: k, test_f1, test_acc, test_auc, val_auc. Codes may be sparse (a wide SAE's), and give the same rows."

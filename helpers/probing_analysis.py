@@ -32,6 +32,7 @@ def paper_models(results_dir) -> list[str]:
     "Models with a baseline_probes_<model> folder."
     return sorted(p.name.removeprefix("baseline_probes_") for p in _results_root(results_dir).glob("baseline_probes_*") if p.is_dir())
 
+# %% ../nbs/15_probing_analysis.ipynb #8a1ca5b4
 def _read(folder: Path, layer: int | None = None) -> pd.DataFrame | None:
     files = sorted(p for p in folder.rglob("*.csv") if not p.name.endswith("_old.csv")) if folder.is_dir() else []
     if layer is not None:
@@ -80,6 +81,7 @@ def quiver(baselines: pd.DataFrame,  # columns dataset, method, test_auc, val_au
                      "sae_chosen": bool(chosen.has_sae), "delta": chosen.test_auc - without.test_auc})
     return pd.DataFrame(rows)
 
+# %% ../nbs/15_probing_analysis.ipynb #4df007c7
 def bootstrap_interval(values, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
     "The 95% interval of the mean of `values` (one per dataset), by resampling the datasets."
     values = np.asarray(values, dtype=float)
@@ -88,6 +90,7 @@ def bootstrap_interval(values, n_boot: int = 2000, seed: int = 0) -> tuple[float
     lo, hi = np.quantile(means, [0.025, 0.975])
     return float(lo), float(hi)
 
+# %% ../nbs/15_probing_analysis.ipynb #a3293558
 def quiver_summary(arrows: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> dict:
     "{'sae_chosen', 'n', 'delta_mean', 'delta_se', 'delta_lo', 'delta_hi'}: the mean change, its standard error and its 95% interval."
     # The standard error uses the population standard deviation (as the authors); the interval bootstraps the datasets.
@@ -108,6 +111,7 @@ def sae_widths(sae: pd.DataFrame) -> pd.Series | None:
         return sae.sae_id.astype(str).str.extract(r"width_([^/]+)")[0]
     return None  # one SAE, or ids without a width (Llama Scope's 'l16r_32x')
 
+# %% ../nbs/15_probing_analysis.ipynb #d9c6c185
 def paper_sae_candidates(sae: pd.DataFrame, widths=QUIVER_WIDTHS, ks=QUIVER_KS) -> pd.DataFrame:
     "The SAE-probe rows the paper's quiver chooses from (largest L0 per width, L1, the given k)."
     rows = sae[sae.k.isin(ks)]
@@ -118,6 +122,7 @@ def paper_sae_candidates(sae: pd.DataFrame, widths=QUIVER_WIDTHS, ks=QUIVER_KS) 
         if "sae_l0" in rows: rows = rows[rows.sae_l0 == rows.groupby(width).sae_l0.transform("max")]
     return rows
 
+# %% ../nbs/15_probing_analysis.ipynb #c04399ed
 def paper_quiver(results_dir, model: str = "gemma-2-9b", layer: int = 20, tie: str = "first") -> dict:
     "The normal-setting quiver of the authors' results: {'sae_chosen', 'n', 'delta_mean', 'delta_se'}."
     results = load_paper_results(results_dir, model, layer)
@@ -129,6 +134,7 @@ def mean_auc(frame: pd.DataFrame, by: str = "method") -> pd.Series:
     "Mean test AUC per value of `by`, over datasets."
     return frame.groupby(by).test_auc.mean()
 
+# %% ../nbs/15_probing_analysis.ipynb #f060a84c
 REGIME_COLUMNS = {"scarcity": "num_train", "imbalance": ("ratio", "frac"), "noise": ("ratio", "corrupt_frac")}
 
 def regime_curve(frame: pd.DataFrame, regime: str, method: str | None = None, k: int | None = None) -> pd.Series:
@@ -146,6 +152,7 @@ def regime_column(frame: pd.DataFrame, regime: str) -> str:
     names = REGIME_COLUMNS[regime]
     return next(c for c in ((names,) if isinstance(names, str) else names) if c in frame)
 
+# %% ../nbs/15_probing_analysis.ipynb #cf5ea7a8
 def regime_quivers(baselines: pd.DataFrame, sae: pd.DataFrame, regime: str, tie: str = "first") -> pd.DataFrame:
     "One quiver per value of the regime's variable: SAE chosen, datasets, Δ with its interval, mean test AUC without and with SAE."
     value_b, value_s = baselines[regime_column(baselines, regime)].round(4), sae[regime_column(sae, regime)].round(4)
@@ -157,6 +164,7 @@ def regime_quivers(baselines: pd.DataFrame, sae: pd.DataFrame, regime: str, tie:
                      "auc_with_sae": arrows.test_auc_with_sae.mean()})
     return pd.DataFrame(rows).rename(columns={"value": regime_column(baselines, regime)})
 
+# %% ../nbs/15_probing_analysis.ipynb #224481de
 def regime_quiver_tables(results: dict[str, pd.DataFrame], regimes=("scarcity", "imbalance")) -> dict[str, pd.DataFrame]:
     "{regime: its per-value quivers under both tie rules (column `tie`)} for the regimes whose files exist; SAE pool as the paper's."
     tables = {}
@@ -167,6 +175,7 @@ def regime_quiver_tables(results: dict[str, pd.DataFrame], regimes=("scarcity", 
                                     for tie in ("first", "sae")], ignore_index=True)
     return tables
 
+# %% ../nbs/15_probing_analysis.ipynb #5798c6e2
 def as_results(probe_rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     "`probes.probe_settings` rows in the layout of `load_paper_results`: {'baseline_<setting>' / 'sae_<setting>': rows}."
     out = {}
@@ -182,6 +191,7 @@ def sae_of_width(sae: pd.DataFrame, width: str | None) -> pd.DataFrame:
     widths = sae_widths(sae)
     return sae if width is None or widths is None else paper_sae_candidates(sae, widths=(width,), ks=sae.k.unique())
 
+# %% ../nbs/15_probing_analysis.ipynb #888da157
 def ood_table(results: dict[str, pd.DataFrame], k: int = 128) -> pd.DataFrame:
     "Per OOD dataset: test AUC of the baseline (logistic regression) and of the SAE probe, and their difference."
     base = results["baseline_ood"]
@@ -193,6 +203,7 @@ def ood_table(results: dict[str, pd.DataFrame], k: int = 128) -> pd.DataFrame:
                               "test_auc_sae": sae[sae.k == k].set_index("dataset").test_auc})
     return table.assign(difference=lambda f: f.test_auc_sae - f.test_auc_baseline)
 
+# %% ../nbs/15_probing_analysis.ipynb #7e6a34f5
 def bar_pairs(results: dict[str, pd.DataFrame], width: str | None = "16k",
               spread: bool = False,  # instead of the means, their standard errors over the datasets (for error bars)
              ) -> pd.DataFrame:
@@ -216,6 +227,7 @@ def bar_pairs(results: dict[str, pd.DataFrame], width: str | None = "16k",
                        for side, column in (("logreg", "test_auc_baseline"), ("sae", "test_auc_sae"))}
     return pd.DataFrame(rows).T
 
+# %% ../nbs/15_probing_analysis.ipynb #e93c4216
 def sae_auc_by_k(sae_normal: pd.DataFrame) -> pd.DataFrame:
     "Fig 3: mean test AUC of the SAE probes per SAE (width and L0 where known) and k."
     keys = [c for c in ("sae_width", "sae_l0") if c in sae_normal] or ["sae_id"]

@@ -22,11 +22,13 @@ def data_dir() -> Path:
                                   "(or `pip install --no-deps sae-probes`).")
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
+# %% ../nbs/12_probing_data.ipynb #cf8d84ac
 def list_datasets() -> list[str]:
     "Names of the datasets (file stems, e.g. '100_news_fake'), in numeric order."
     names = [p.name.removesuffix(".csv.zst") for p in (data_dir() / "cleaned_data").glob("*.csv.zst")]
     return sorted(names, key=lambda n: (int(n.split("_")[0]) if n.split("_")[0].isdigit() else 10**6, n))
 
+# %% ../nbs/12_probing_data.ipynb #319d63cc
 def load_dataset(name: str) -> pd.DataFrame:
     "One dataset as a DataFrame with columns prompt, prompt_len, target."
     path = data_dir() / "cleaned_data" / f"{name}.csv.zst"

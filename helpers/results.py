@@ -98,10 +98,12 @@ def verdict(group: str,  # key of the metric group (in `helpers.papers.METRICS`)
     if holds is None: raise ValueError(f"{claim!r}: a verdict that is not applicable needs its reason (`unless`)")
     return {"group": group, "claim": claim, "holds": bool(holds)}
 
+# %% ../nbs/21_results.ipynb #fe49353c
 def answer(v: dict) -> str:
     "A verdict's answer in words: yes, no or not applicable."
     return "not applicable" if v["holds"] is None else "yes" if v["holds"] else "no"
 
+# %% ../nbs/21_results.ipynb #bb2854a4
 def verdict_counts(verdicts) -> dict:
     "How many verdicts answer yes, no and not applicable."
     return {a: sum(answer(v) == a for v in verdicts) for a in ("yes", "no", "not applicable")}
@@ -116,6 +118,7 @@ def at_chance(n_right: int,  # problems answered right
     if stats.binomtest(int(n_right), int(n), chance, alternative="greater").pvalue < alpha: return None
     return f"the model is not above chance on these prompts ({int(n_right)} of {int(n)} right, chance {chance:.0%})"
 
+# %% ../nbs/21_results.ipynb #409f3f89
 def interval_verdict(group: str, claim: str,
                      estimate: float,  # the measured value
                      lo: float, hi: float,  # its interval (as the notebook computes it)
@@ -130,6 +133,7 @@ def interval_verdict(group: str, claim: str,
     if lo <= decision <= hi: return verdict(group, text, None, unless=f"the interval contains {decision:.3g}, the value that decides it")
     return verdict(group, text, estimate > decision if above else estimate < decision)
 
+# %% ../nbs/21_results.ipynb #754ff14d
 def compare_verdict(group: str, claim: str, a: float, b: float,
                     strict: bool = True,  # a > b (else a >= b)
                     by_construction: str | None = None,  # why a ≥ b holds whatever the model: then not a verdict
@@ -140,6 +144,7 @@ def compare_verdict(group: str, claim: str, a: float, b: float,
     if a == b: return verdict(group, text, None, unless="the two values are equal")
     return verdict(group, text, a > b if strict else a >= b)
 
+# %% ../nbs/21_results.ipynb #911ee8f8
 def ordering_verdicts(group: str, values: dict, ordering: str,
                       by_construction: dict | None = None,  # "a >= b" -> why that link holds whatever the model
                      ) -> list[dict]:
@@ -179,6 +184,7 @@ def format_value(value) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e12: return str(int(value))
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
+# %% ../nbs/21_results.ipynb #b4799865
 def _metric_rows(results: dict) -> list[dict]:
     "Every metric of a run, then the paper's values the run has no metric for, each with its description and paper model."
     metrics, ref = results["metrics"], results["paper_reference"]
@@ -199,6 +205,7 @@ def metrics_csv(results: dict) -> str:
         writer.writerow([r["metric"], cell(r["value"]), cell(r["paper_value"]), cell(r["paper_model"]), r["label"], r["title"]])
     return out.getvalue()
 
+# %% ../nbs/21_results.ipynb #19508d10
 def results_markdown(results: dict) -> str:
     "A run's metrics as markdown tables, one per group of the paper's tables and figures, each ending with its verdict rows."
     groups = {key: group[0] for key, group in METRICS.get(results["notebook"], {}).items()}
@@ -214,6 +221,7 @@ def results_markdown(results: dict) -> str:
     return "\n".join(f"**{groups[key]}**\n\n| quantity | this run | paper | metric |\n|---|---|---|---|\n" + "\n".join(rows[key]) + "\n"
                      for key in groups if key in rows)
 
+# %% ../nbs/21_results.ipynb #daf66b3c
 def parameter_names(notebook: str) -> list[str]:
     "The names a reproduction's `parameters` cell assigns, in order."
     nb = json.loads((repro_dir() / f"{notebook}.ipynb").read_text())
@@ -222,10 +230,12 @@ def parameter_names(notebook: str) -> list[str]:
     targets = [t for node in tree.body for t in (node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else [])]
     return [t.id for t in targets if isinstance(t, ast.Name)]  # annotated ones too: `digit_model: str | None = ...`
 
+# %% ../nbs/21_results.ipynb #9f10256c
 def run_parameters(notebook: str, namespace: dict) -> dict:
     "The values of the notebook's parameters in `namespace` (a running notebook's globals: defaults, or what papermill injected)."
     return {name: namespace[name] for name in parameter_names(notebook) if name in namespace and name != "results_dir"}
 
+# %% ../nbs/21_results.ipynb #8c0f9147
 def write_results(results_dir: str | Path | None,  # the runner's folder for this notebook, or None when run by hand
                   *, notebook: str,  # the notebook's name (file stem)
                   profile: str,  # the profile its parameters came from ("smoke", "cpu", "gpu", "paper", or "manual")
@@ -301,6 +311,7 @@ def run_results(folder: Path | str) -> dict[str, dict]:
     "notebook -> its results.json, for a profile's results folder (`runs/<profile>`)."
     return {p.parent.name: json.loads(p.read_text()) for p in sorted(Path(folder).glob("*/results.json"))}
 
+# %% ../nbs/21_results.ipynb #13bc991b
 def _same(x, y, tolerance: float) -> bool:
     numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y))
     return math.isclose(x, y, rel_tol=tolerance, abs_tol=tolerance) if numbers and tolerance else x == y

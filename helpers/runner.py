@@ -48,6 +48,7 @@ class Parameter:
     types: tuple  # accepted Python types; empty means any
     help: str = ""
 
+# %% ../nbs/25_runner.ipynb #45c16350
 def parameters_cell(nb) -> nbformat.NotebookNode:
     "The cell tagged `parameters` (papermill's marker)."
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
@@ -99,6 +100,7 @@ def load_profile(profile: str, profiles_dir: Path) -> dict:
         raise ValueError(f"{path} must map each notebook name to a mapping of parameters.")
     return {name: dict(values or {}) for name, values in data.items()}
 
+# %% ../nbs/25_runner.ipynb #6a4cbbe4
 def parse_overrides(pairs: list[str]) -> list[tuple[str | None, str, object]]:
     "Parse `-p [notebook.]key=value` arguments into (notebook or None, key, value)."
     out = []
@@ -121,12 +123,14 @@ class Job:
     def params_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+# %% ../nbs/25_runner.ipynb #3881fec0
 DRY_RUN_CAPS = "dry_run"  # profiles/dry_run/<profile>.yaml: per notebook, the sizes a dry run caps, and the device (cpu)
 
 def discover(notebooks_dir: Path) -> dict[str, Path]:
     "Reproduction notebooks by name."
     return {p.stem: p for p in sorted(Path(notebooks_dir).glob("*.ipynb"))}
 
+# %% ../nbs/25_runner.ipynb #e47e28da
 def plan(names: list[str], profile: str, overrides: list, notebooks_dir: Path, profiles_dir: Path,
          dry_run: bool = False,  # apply the dry run's caps (`profiles/dry_run/<profile>.yaml`) after the profile's values
         ) -> list[Job]:
@@ -166,9 +170,11 @@ class Outcome:
     duration_s: float = 0.0
     error: str = ""
 
+# %% ../nbs/25_runner.ipynb #7bf19926
 def results_path(out: Path, profile: str, name: str) -> Path:
     return Path(out) / profile / name / "results.json"
 
+# %% ../nbs/25_runner.ipynb #c8ed2ae1
 def finished(job: Job, out: Path, profile: str) -> bool:
     "Whether a valid results.json for the same parameters already exists."
     path = results_path(out, profile, job.name)
@@ -176,6 +182,7 @@ def finished(job: Job, out: Path, profile: str) -> bool:
     except Exception: return False
     return results.get("params_hash") == job.params_hash
 
+# %% ../nbs/25_runner.ipynb #e8444868
 def _last_error(executed: Path) -> str:
     try: nb = nbformat.read(executed, as_version=4)
     except Exception: return ""
@@ -255,6 +262,7 @@ def preparation_notebook(path: Path) -> nbformat.NotebookNode | None:
     nb.cells = [c for c in nb.cells if c.cell_type == "code" and _tags(c) & {"parameters", PREPARE_TAG}]
     return nb
 
+# %% ../nbs/25_runner.ipynb #e7833eb5
 def prepare(job: Job, out: Path, profile: str, progress: bool = True, kernel: str = KERNEL_NAME) -> Outcome:
     "Execute a job's preparation cells with its parameters."
     import papermill as pm
@@ -272,6 +280,7 @@ def prepare(job: Job, out: Path, profile: str, progress: bool = True, kernel: st
     except Exception as e:
         return Outcome(job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300])
 
+# %% ../nbs/25_runner.ipynb #5146b36c
 def cache_sizes() -> dict[str, int]:
     "Bytes held by each folder of the cache directory."
     return {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
@@ -320,6 +329,7 @@ def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = Non
                        "its numbers mean nothing."]
     return "\n".join(header + rows) + "\n\n" + "\n".join(sections)
 
+# %% ../nbs/25_runner.ipynb #9e555afc
 def write_summary(out: Path, profile: str, outcomes: dict | None = None) -> Path:
     path = Path(out) / profile / "summary.md"
     text = summarize(out, profile, outcomes)
@@ -414,6 +424,7 @@ def describe(notebooks_dir: Path | None = None, profile: str | None = None, prof
             lines.append(f"  {p.name} = {p.default!r}{chosen}" + (f"  # {p.help}" if p.help else ""))
     return "\n".join(lines) or f"No reproduction notebooks in {notebooks_dir}."
 
+# %% ../nbs/25_runner.ipynb #e05059e0
 class _Parameter(argparse.Action):
     "`-p KEY=VALUE` (this runner's form, `KEY` may be `NOTEBOOK.KEY`) or `-p NAME VALUE` (papermill's form)."
     def __call__(self, parser, namespace, values, option_string=None):
@@ -456,6 +467,7 @@ def command_line() -> argparse.ArgumentParser:
     c.add_argument("--tolerance", type=float, default=0.0, help="metrics this close (absolutely or relatively) count as equal (default: bit for bit)")
     return parser
 
+# %% ../nbs/25_runner.ipynb #944a2f81
 def _print_comparison(first: str, second: str, tolerance: float = 0.0) -> int:
     found, names = compare_runs(first, second, tolerance), sorted(run_results(first))
     if not names: raise ValueError(f"{first} holds no results.json: give a profile's results folder, such as runs/smoke")

@@ -218,6 +218,7 @@ def evaluate_sae(sae: SAE,
             total_var += ((block[i:i + batch_size].double() - mean) ** 2).sum().item()
     return {"l0": l0 / n, "fvu": sq_err / total_var, "dead_fraction": 1 - fired.float().mean().item(), "cosine": cos / n}
 
+# %% ../nbs/13_sae.ipynb #c81b4928
 SPARSE_ABOVE = 4096  # latents above which codes are kept sparse: Gemma Scope's 16k SAE at L0 408 fills 2.5% of a row,
                     # and 113 datasets of it take up to 35 GiB dense
 
@@ -239,6 +240,7 @@ def synthetic_dictionary(n_features: int = 512, d: int = 64, active: int = 4, n:
     coefficients = torch.rand(n, active, generator=g) + 0.5
     return (coefficients[..., None] * features[index]).sum(1), features
 
+# %% ../nbs/13_sae.ipynb #9631a0c5
 def recovered_fraction(sae: SAE, features: torch.Tensor, threshold: float = 0.9) -> float:
     "Share of true features matched by some decoder row with cosine above `threshold`."
     cos = F.normalize(features, dim=1) @ F.normalize(sae.W_dec.detach().cpu(), dim=1).T
@@ -315,22 +317,26 @@ def load_gemma_scope(path: str | Path | None = None, hub: tuple[str, str] | None
     weights = {name: _NpzMember(file, name) for name in ("W_enc", "b_enc", "W_dec", "b_dec", "threshold")}
     return _from_weights(weights, "jumprelu", subtract_b_dec=False, device=device)
 
+# %% ../nbs/13_sae.ipynb #705d6404
 def gemma_scope_pool(spec: dict) -> tuple[str, list[str], str | None]:
     "Repository, quiver pool (the first the main SAE) and OOD SAE of a `{'repo', 'saes', 'ood'}` spec, checked before anything loads."
     if not isinstance(spec, dict) or not spec.get("repo") or not spec.get("saes") or set(spec) - {"repo", "saes", "ood"}:
         raise ValueError(f"a Gemma Scope pool is {{'repo': hub repo or local folder, 'saes': [SAE folders], 'ood': SAE folder}}, got {spec!r}")
     return str(spec["repo"]), list(spec["saes"]), spec.get("ood")
 
+# %% ../nbs/13_sae.ipynb #08f13982
 def gemma_scope_width(folder: str) -> int:
     "Latents of a Gemma Scope SAE from its folder's name: `width_16k` is 2**14, `width_1m` 2**20 (the names round powers of two)."
     found = re.search(r"width_(\d+)([km])", folder)
     if not found: raise ValueError(f"no width_<n>k or width_<n>m in the Gemma Scope folder name {folder!r}")
     return 2 ** round(np.log2(int(found[1]) * {"k": 1e3, "m": 1e6}[found[2]]))
 
+# %% ../nbs/13_sae.ipynb #5caecaa3
 def load_gemma_scope_sae(repo: str | Path, folder: str, device="cpu") -> SAE:
     "One SAE of a Gemma Scope repository on `device`: from a local copy when `repo` is a folder, else from the hub."
     return load_gemma_scope(path=Path(repo) / folder, device=device) if Path(repo).is_dir() else load_gemma_scope(hub=(str(repo), folder), device=device)
 
+# %% ../nbs/13_sae.ipynb #c768bacc
 def load_saelens(path: str | Path | None = None, hub: tuple[str, str] | None = None, device="cpu") -> SAE:
     "An SAE on `device` from a SAELens-format folder (cfg.json + sae_weights.safetensors), local or from the hub as (repo_id, subfolder)."
     folder = _local(path, hub, "cfg.json", "sae_weights.safetensors")
@@ -367,6 +373,7 @@ def save_sae(sae: SAE, folder: str | Path,
     atomic_write(folder / "cfg.json", lambda tmp: tmp.write_text(json.dumps(cfg, indent=2)))
     return folder
 
+# %% ../nbs/13_sae.ipynb #a9a79c33
 def load_sae(folder: str | Path, device: str = "cpu") -> SAE:
     "An SAE saved by `save_sae` (or any SAELens-layout folder of a supported architecture)."
     folder = Path(folder)
@@ -424,6 +431,7 @@ def probing_text_prompts(n_prompts: int, seed: int = 0, max_chars: int = 2000) -
     order = rng.permutation(len(prompts))[:n_prompts]
     return [prompts[i] for i in order]
 
+# %% ../nbs/13_sae.ipynb #a0e10a69
 REPRODUCTION_TRAINING = SAETraining(n_latents=2048, k=32, steps=1000, batch_size=512)  # the SAE the reproductions use
 
 def reproduction_sae(layer: int = 15,  # block whose output is encoded

@@ -51,6 +51,7 @@ def swapped_blocks(model, layer: int):
     try: yield
     finally: exchange()
 
+# %% ../nbs/18_stages.ipynb #97d06f85
 @torch.inference_mode()
 def intervened_logits(model, ids: torch.Tensor, mask: torch.Tensor,
                       intervention: tuple[str, int] | None = None,  # ("delete", layer), ("swap", layer) or None: the original model
@@ -83,6 +84,7 @@ def intervention_list(n_layers: int, kinds=INTERVENTIONS) -> list[tuple[str, int
     if unknown: raise ValueError(f"unknown interventions {sorted(unknown)}: use {INTERVENTIONS}")
     return [("delete", l) for l in range(n_layers) if "delete" in kinds] + [("swap", l) for l in range(n_layers - 1) if "swap" in kinds]
 
+# %% ../nbs/18_stages.ipynb #67fc8117
 def _recorded_run(model, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, list[tuple]]:
     "The original model's logits (float32) on a batch, and each block's call, recorded as (args, kwargs) in forward order."
     calls, device = [], hf_module(model).device
@@ -269,6 +271,7 @@ def neuron_vocab_moments(model,
     if use_cache: save_cached(cache_path(key), key, {k: torch.from_numpy(moments[k].to_numpy().copy()) for k in moments})
     return moments
 
+# %% ../nbs/18_stages.ipynb #7c752cf3
 def neuron_classes(moments: pd.DataFrame, kurtosis: float = 10.0) -> pd.DataFrame:
     "Per layer: how many prediction (kurtosis above `kurtosis`, positive skew) and suppression (negative skew) neurons."
     high = moments["kurtosis"] > kurtosis  # (columns by name: `skew` and `kurtosis` are also DataFrame methods)
@@ -294,6 +297,7 @@ def robustness_summary(sweep: pd.DataFrame) -> dict:
     out.update(retained_top1_mean=float(sweep.retained_accuracy.mean()), top1_agreement_mean=float(sweep.top1_agreement.mean()))
     return out
 
+# %% ../nbs/18_stages.ipynb #df8686ef
 def stage_summary(lens: pd.DataFrame, attention: pd.Series, classes: pd.DataFrame) -> dict:
     "Where each stage's measure peaks (from `logit_lens_entropy`, `previous_token_attention`, `neuron_classes`)."
     L = len(attention)

@@ -94,12 +94,14 @@ def stand_in_width(folder: str, scale: int = 64) -> int:
     "Latents of a stand-in SAE: the real width named in a Gemma Scope folder (`width_16k`, `width_1m`) divided by `scale`."
     return gemma_scope_width(folder) // scale
 
+# %% ../nbs/23_stand_ins.ipynb #c41b61ab
 def gemma_scope_stand_in(folder: Path | str, d_in: int, n_latents: int, seed: int = 0) -> Path:
     "A JumpReLU SAE with random unit-norm decoder rows in Gemma Scope's format (params.npz: W_enc [d, n], W_dec [n, d], b_enc, b_dec, threshold)."
     weights = {k: v.numpy() for k, v in _random_sae(d_in, n_latents, seed).items()}
     weights["threshold"] = np.full(n_latents, 0.5, np.float32)  # about a third of the latents fire on unit-variance inputs
     return atomic_directory(Path(folder), lambda tmp: np.savez(tmp / "params.npz", **weights))
 
+# %% ../nbs/23_stand_ins.ipynb #f45e1aab
 def saelens_stand_in(folder: Path | str, d_in: int, n_latents: int, hook_name: str, seed: int = 0) -> Path:
     "A ReLU SAE with random unit-norm decoder rows in SAELens's format (cfg.json + sae_weights.safetensors)."
     cfg = {"architecture": "standard", "d_in": d_in, "d_sae": n_latents, "hook_name": hook_name, "apply_b_dec_to_input": True,
@@ -120,6 +122,7 @@ def named_models(params: dict) -> list[str]:
     walk(params)
     return list(dict.fromkeys(found))
 
+# %% ../nbs/23_stand_ins.ipynb #0e6ac764
 def named_saes(params: dict) -> list[tuple[str, str]]:
     "(format, 'repo/subfolder') of each hub SAE a notebook's parameters name: a Gemma Scope pool (`gemma_scope`), a SAELens `discovery_sae`."
     found = []
@@ -137,6 +140,7 @@ def stand_ins_root(width: int = STAND_IN_WIDTH) -> Path:
     recipe = json.dumps([STAND_INS_VERSION, width, STAND_IN_LAYERS, prompt_texts(), {k: [c.__name__, v] for k, (c, v) in MODEL_CONFIGS.items()}, TOKENIZERS])
     return cache_dir("stand-ins") / f"w{width}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
 
+# %% ../nbs/23_stand_ins.ipynb #344bc657
 def prepare_stand_ins(param_sets: list[dict],  # each notebook's parameters (defaults and profile values)
                       root: Path | None = None) -> Path:
     "Build, once, the stand-in of every model and hub SAE that the parameters name; return the folder that holds them."

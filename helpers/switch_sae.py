@@ -113,6 +113,7 @@ def geometric_median(x: torch.Tensor, iterations: int = 100, eps: float = 1e-8) 
         y = (w[:, None] * x).sum(0) / w.sum()
     return y
 
+# %% ../nbs/19_switch_sae.ipynb #6feb6a52
 def authors_lr(n_latents: int) -> float:
     "The authors' learning rate for `n_latents` latents in all: 2e-4 / sqrt(M / 2^14)."
     return 2e-4 / math.sqrt(n_latents / 2 ** 14)
@@ -165,6 +166,7 @@ def save_switch_sae(sae: SwitchSAE, folder: str | Path, **extra) -> Path:
     (folder / "cfg.json").write_text(json.dumps({"architecture": "switch", **sae.config(), **extra}, indent=2))
     return folder
 
+# %% ../nbs/19_switch_sae.ipynb #25dd4ef5
 def load_switch_sae(folder: str | Path, device: str = "cpu") -> SwitchSAE:
     "A Switch SAE written by `save_switch_sae`."
     folder = Path(folder)
@@ -174,10 +176,12 @@ def load_switch_sae(folder: str | Path, device: str = "cpu") -> SwitchSAE:
     sae.load_state_dict(load_file(folder / "sae_weights.safetensors"))
     return sae.to(get_device(device)).eval()
 
+# %% ../nbs/19_switch_sae.ipynb #3f4cf27f
 def activations_digest(acts: torch.Tensor) -> str:
     "A digest of an activation tensor: its shape and every value."
     return hashlib.sha256(str(tuple(acts.shape)).encode() + acts.float().contiguous().numpy().tobytes()).hexdigest()[:16]
 
+# %% ../nbs/19_switch_sae.ipynb #3c5d1abb
 def cached_switch_sae(acts: torch.Tensor, digest: str | None = None, device: str = "cpu", progress: bool = True,
                       **recipe) -> tuple[SwitchSAE, dict]:
     "`train_switch_sae(acts, **recipe)` on first use, then read from the cache; returns (SAE, its training log)."
@@ -216,6 +220,7 @@ def reconstruction_metrics(sae: SwitchSAE, acts: torch.Tensor, batch_size: int =
     return {"mse": sq_err / len(acts), "fvu": sq_err / total, "l0": l0 / len(acts), "dead_fraction": 1 - fired.float().mean().item(),
             "expert_entropy": entropy / math.log(sae.n_experts) if sae.n_experts > 1 else 1.0}
 
+# %% ../nbs/19_switch_sae.ipynb #39e742b5
 def flops_per_token(d: int, n_latents: int, n_experts: int, k: int) -> int:
     "FLOPs of one token through a routed Switch SAE: router, the chosen expert's encoder, the sparse decoder (2 per multiply-add)."
     router = d * n_experts if n_experts > 1 else 0
@@ -260,6 +265,7 @@ def duplicate_fraction(sae: SwitchSAE, threshold: float = 0.9, n_blocks: int | N
     best[torch.arange(sae.n_latents), own] = -2.0  # other experts only
     return (best.amax(1) > threshold).float().mean().item()
 
+# %% ../nbs/19_switch_sae.ipynb #c456bbf8
 def inter_expert_similarity(sae: SwitchSAE, n_blocks: int | None = None,
                             random_seed: int | None = None,  # the baseline: the same map for random decoder directions drawn with this seed
                            ) -> np.ndarray:
@@ -360,6 +366,7 @@ def authors_runs(folder: str | Path) -> pd.DataFrame:
     return (frame.sort_values("created").drop_duplicates(["family", "n_experts", "k"], keep="last")
                  .sort_values(["family", "n_experts", "k"]).reset_index(drop=True))
 
+# %% ../nbs/19_switch_sae.ipynb #56e4cbdc
 def authors_table(runs: pd.DataFrame, family: str, value: str = "mse") -> pd.DataFrame:
     "k x experts table of `value` for one family, TopK as the first column."
     part = pd.concat([runs[runs.family == "topk"].assign(n_experts=1), runs[runs.family == family]])

@@ -23,6 +23,7 @@ NUMBER_WORDS = ("One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", 
 
 def addition_prompt(a: int, b: int) -> str: return f"{a}+{b}="
 
+# %% ../nbs/01_tasks.ipynb #9f74f5af
 def addition_problems() -> list[tuple[int, int]]:
     "All (a, b) with a, b in 0..99, a-major."
     return [(a, b) for a in range(100) for b in range(100)]
@@ -36,6 +37,7 @@ def duration_words(task: str, offset: int) -> str:
     if task == "months": return word
     return f"{word} day" if offset == 1 else f"{word} days"
 
+# %% ../nbs/01_tasks.ipynb #342807e7
 def calendar_problems(task: str) -> list[dict]:
     "Every problem of a task: start index, offset 1..p, answer index, and the words the templates need."
     names = CALENDAR[task]
@@ -44,6 +46,7 @@ def calendar_problems(task: str) -> list[dict]:
              "start_word": names[s], "answer_word": names[(s + k) % p]}
             for s in range(p) for k in range(1, p + 1)]
 
+# %% ../nbs/01_tasks.ipynb #d3d1012c
 def calendar_prompt(task: str, problem: dict, template: str | None = None) -> str:
     "A problem's prompt; the paper's template unless another is given."
     template = template or (WEEKDAY_PROMPT if task == "weekdays" else MONTH_PROMPT)

@@ -20,6 +20,7 @@ def single_token_id(tokenizer, text: str) -> int:
                          "Use a model whose vocabulary has it as one token, or another string.")
     return ids[0]
 
+# %% ../nbs/02_tokens.ipynb #948e3351
 def single_token_ids(tokenizer, texts) -> list[int]:
     "`single_token_id` for each string."
     return [single_token_id(tokenizer, t) for t in texts]

@@ -67,6 +67,7 @@ def number_sentences() -> dict[str, list[tuple[str, str]]]:
     })
     return kinds
 
+# %% ../nbs/03_toy_models.ipynb #3f03546d
 def calendar_sentences() -> dict[str, list[tuple[str, str]]]:
     "kind -> (prompt, answer) of the calendar mixture, besides the paper's day and month arithmetic."
     kinds = {}
@@ -97,6 +98,7 @@ def word_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
     backend.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="never")
     return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>")
 
+# %% ../nbs/03_toy_models.ipynb #cc040e0d
 def task_texts(task: str) -> list[str]:
     "Every prompt and answer of a task and of its mixture: the tokenizer's vocabulary is built from these."
     if task == "adder":
@@ -158,10 +160,12 @@ def addition_split(recipe: ToyRecipe) -> tuple[list, list]:
     n_held = int(round(recipe.held_out_fraction * len(pairs)))
     return [pairs[i] for i in sorted(order[n_held:])], [pairs[i] for i in sorted(order[:n_held])]
 
+# %% ../nbs/03_toy_models.ipynb #e581711d
 def answer_token(tokenizer, answer: str) -> int:
     "The answer's token: numbers are written without a space (as the helix paper's code does), words with one."
     return tokenizer.convert_tokens_to_ids(answer if answer[0].isdigit() else "▁" + answer)
 
+# %% ../nbs/03_toy_models.ipynb #a238853a
 def training_kinds(recipe: ToyRecipe) -> dict[str, tuple[list[tuple[str, str]], float]]:
     "kind -> (training items, share of training prompts) for a recipe."
     if recipe.task == "adder":
@@ -178,6 +182,7 @@ def training_kinds(recipe: ToyRecipe) -> dict[str, tuple[list[tuple[str, str]], 
     kinds.update({k: (items, (1 - recipe.task_share) / len(sentences)) for k, items in sentences.items()})
     return kinds
 
+# %% ../nbs/03_toy_models.ipynb #47af7acf
 NOISE = -1  # marks a position that gets a random vector instead of a token embedding
 
 class TrainingData:
@@ -212,6 +217,7 @@ def last_token_logits(module, tokenizer, prompts: list[str], batch_size: int = 5
         out.append(logits[torch.arange(len(last)), last.to(module.device)].float().cpu())
     return torch.cat(out)
 
+# %% ../nbs/03_toy_models.ipynb #91dfba83
 def answer_accuracy(module, tokenizer, prompts: list[str], answers: list[str], allowed: list[str] | None = None) -> float:
     "Share of prompts whose greedy next token (over the vocabulary, or over `allowed`) is the answer."
     logits = last_token_logits(module, tokenizer, prompts)
@@ -253,6 +259,7 @@ def weights_sha256(module) -> str:
         digest.update(name.encode()); digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
 
+# %% ../nbs/03_toy_models.ipynb #9b8d6ad5
 # Float sums are split across threads, so the thread count changes the rounding and, over a training run, the
 # weights. Training always uses this many threads on the CPU, whatever the caller's setting.
 TRAIN_THREADS = 2
@@ -265,6 +272,7 @@ def torch_threads(n: int):
     try: yield
     finally: torch.set_num_threads(previous)
 
+# %% ../nbs/03_toy_models.ipynb #a4a09c9e
 def train_toy(recipe: ToyRecipe,  # what to train
               device: str = "cpu",  # where to train; a seed gives bit-identical weights on the same machine, device type and torch build
               progress: bool = True,  # progress bar over steps
@@ -321,15 +329,18 @@ def toy_recipe(name: str, **overrides) -> ToyRecipe:
     if unknown: raise TypeError(f"ToyRecipe has no field(s) {sorted(unknown)}; its fields are {', '.join(asdict(TOY_RECIPES[name]))}.")
     return replace(TOY_RECIPES[name], **overrides)
 
+# %% ../nbs/03_toy_models.ipynb #7e0b0482
 def organisms_dir() -> Path:
     "Where the released organisms are committed: `organisms/` inside the helpers package."
     return Path(importlib.util.find_spec("helpers").origin).parent / "organisms"
 
+# %% ../nbs/03_toy_models.ipynb #61e9217e
 def toy_folder(name: str, **overrides) -> Path:
     "The folder of this recipe's model: the committed one for a registered recipe, else one in the cache named by the recipe's hash."
     recipe = toy_recipe(name, **overrides)
     return organisms_dir() / name if recipe == TOY_RECIPES[name] else cache_dir("models") / f"{name}-{recipe.digest()}"
 
+# %% ../nbs/03_toy_models.ipynb #3e833a4a
 def training_log(folder: Path | str) -> dict:
     "The recipe, training log and provenance stored with a toy checkpoint."
     return json.loads((Path(folder) / "toy_recipe.json").read_text())
@@ -354,6 +365,7 @@ def save_toy(folder: Path, name: str, recipe: ToyRecipe, module, tokenizer, log:
     record = {"name": name, "recipe": asdict(recipe), "log": log, "provenance": provenance(recipe)}
     (Path(folder) / "toy_recipe.json").write_text(json.dumps(record, indent=2) + "\n")
 
+# %% ../nbs/03_toy_models.ipynb #f6c84f5c
 def train_and_save(name: str,  # a registered organism
                    target: Path,  # the folder to write; an existing one is replaced only once the new one is complete
                    device: str = "cpu",
@@ -385,6 +397,7 @@ def released_organism(name: str) -> Path:
                            "their SHA-256 pins), then commit helpers/organisms/, nbs/ and helpers/.")
     return folder
 
+# %% ../nbs/03_toy_models.ipynb #b5e9b00c
 def toy_checkpoint(name: str,  # "toy-adder", "toy-calendar", or a task-only organism
                    device: str = "cpu",  # where to train, if training is needed
                    progress: bool = True,
