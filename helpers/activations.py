@@ -25,7 +25,8 @@ __all__ = ['SITES', 'RESIDUAL_SITES', 'residual', 'check_request', 'weights_fing
 
 # %% ../nbs/07_activations.ipynb #cea024de
 SITES = {"resid_pre": block_input, "attn_heads": head_outputs, "attn_out": attn_output, "mlp_pre": neuron_preactivations,
-         "mlp_neurons": neuron_activations, "mlp_out": mlp_output, "resid_post": block_output}  # a block's sites in forward order
+         # a block's sites in forward order
+         "mlp_neurons": neuron_activations, "mlp_out": mlp_output, "resid_post": block_output}
 
 def residual(model, point: int) -> torch.Tensor:
     "The residual stream at point 0..n_layers (the input of block `point`, or the last block's output), inside a trace."
@@ -185,7 +186,9 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
         ids, mask, _ = pad_right([token_ids[i] for i in batch], pad_id)
         encoding = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
         index = torch.tensor([[p % lengths[i] for p in positions] for i in batch], device=device)
-        saved = (_hook_batch if set(sites) <= set(RESIDUAL_SITES) else _trace_batch)(model, encoding, index, layers, sites)
+        saved = (_hook_batch if set(sites) <= set(RESIDUAL_SITES) else _trace_batch)(
+            model, encoding, index, layers, sites
+        )
         for (site, layer), value in saved.items():
             if site not in out: out[site] = torch.empty(len(prompts), len(layers), len(positions), value.shape[-1])
             out[site][batch, layers.index(layer)] = value.float().cpu()

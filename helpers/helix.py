@@ -154,14 +154,18 @@ def fit_patches(pairs: pd.DataFrame, token: str,
         candidates.update({label: fit.predict(pairs[f"{token}_cf"].values) for label, fit in family.items()})
         for label, values in candidates.items():
             if labels is None or label in labels:
-                yield (label, p), [Patch("resid", p, POSITIONS[token] if position is None else position, torch.tensor(values).float())]
+                yield (label, p), [
+                    Patch("resid", p, POSITIONS[token] if position is None else position, torch.tensor(values).float())
+                ]
 
 # %% ../nbs/16_helix.ipynb #65c397e9
 def ld_table(model, pairs: pd.DataFrame, token: str, X_points: np.ndarray, point_fits: list[dict], periods,
              batch_size: int = 256, labels=None) -> pd.DataFrame:
     "Mean logit difference of each patch (rows) at each residual point (columns), patching at `token`."
     patches = fit_patches(pairs, token, X_points, point_fits, periods, labels=labels)
-    table = mean_logit_differences(model, pairs.prompt, patches, pairs["answer_id_cf"].values, batch_size=batch_size).unstack()
+    table = mean_logit_differences(
+        model, pairs.prompt, patches, pairs["answer_id_cf"].values, batch_size=batch_size
+    ).unstack()
     return table.rename_axis(columns="point")
 
 # %% ../nbs/16_helix.ipynb #4bca7c5c
@@ -248,7 +252,9 @@ def last_token_patches(frame: pd.DataFrame, pairs: pd.DataFrame,
 # %% ../nbs/16_helix.ipynb #da231388
 def pair_effects(model, pairs: pd.DataFrame, variants, clean: torch.Tensor | None = None, batch_size: int = 256) -> pd.Series:
     "The mean logit difference toward `pairs.answer_id_cf` under each variant of patches (`mean_logit_differences`)."
-    return mean_logit_differences(model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size)
+    return mean_logit_differences(
+        model, pairs.prompt, variants, pairs.answer_id_cf.values, clean=clean, batch_size=batch_size
+    )
 
 # %% ../nbs/16_helix.ipynb #52afad91
 def component_states(model, pairs: pd.DataFrame, batch_size: int = 256) -> tuple[dict, dict]:
@@ -339,7 +345,9 @@ def mlp_helix_effects(model, frame: pd.DataFrame,  # the rows that `pairs.index_
 @dataclass
 class HeadCategories:
     "The top heads sorted into the paper's categories."
-    table: pd.DataFrame  # per head: TE, DE / TE, each fit's share of TE, the confidences c_ab and c_a+b, and its category
+    table: (
+        pd.DataFrame
+    )  # per head: TE, DE / TE, each fit's share of TE, the confidences c_ab and c_a+b, and its category
     by_mixed: pd.Series  # the categorised patch's share of the top heads' effect, by the number of heads left mixed
     mixed_needed: int  # the fewest mixed heads with which that share reaches the threshold
 
@@ -439,7 +447,9 @@ def eq3_fit(y: np.ndarray, problems: pd.DataFrame, periods) -> tuple[np.ndarray,
 # %% ../nbs/16_helix.ipynb #fe88b030
 def neuron_means(model, prompts, batch_size: int = 256) -> torch.Tensor:
     "Mean last-token activation of every MLP neuron over `prompts`: [L, d_mlp]."
-    return position_activations(model, prompts, list(range(n_layers(model))), "mlp_neurons", batch_size=batch_size).mean(0)
+    return position_activations(
+        model, prompts, list(range(n_layers(model))), "mlp_neurons", batch_size=batch_size
+    ).mean(0)
 
 # %% ../nbs/16_helix.ipynb #100fe456
 def kept_neurons_accuracy(model, frame: pd.DataFrame,  # problems to evaluate: prompt, answer_id

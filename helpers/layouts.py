@@ -24,9 +24,15 @@ class Layout:
     blocks: str  # the list of blocks, e.g. "model.layers"
     attention: str  # a block's attention, whose output is added to the residual stream, e.g. "self_attn"
     mlp: str  # a block's MLP, e.g. "mlp"
-    heads_in: str | None = None  # inside the attention: its output projection, whose input holds the heads' outputs ("o_proj")
-    neurons_in: str | None = None  # inside the MLP: its down projection, whose input holds the neurons' activations ("down_proj")
-    neurons_pre: str | None = None  # inside the MLP: the projection whose output the nonlinearity reads ("gate_proj", "c_fc")
+    heads_in: str | None = (
+        None  # inside the attention: its output projection, whose input holds the heads' outputs ("o_proj")
+    )
+    neurons_in: str | None = (
+        None  # inside the MLP: its down projection, whose input holds the neurons' activations ("down_proj")
+    )
+    neurons_pre: str | None = (
+        None  # inside the MLP: the projection whose output the nonlinearity reads ("gate_proj", "c_fc")
+    )
     fused_gate_up: bool = False  # neurons_pre computes the gate and the up projection in one matrix, gate first (Phi-3)
 
 # %% ../nbs/04_layouts.ipynb #a5796def
@@ -95,8 +101,10 @@ def _site(model, part: str) -> str:
     "A layout field that a site needs, or an error that says how to declare it."
     name = getattr(layout(model), part)
     if name is None:
-        raise NotImplementedError(f"{model.name}: no {part} module found (tried {', '.join(LAYOUT_NAMES[part])}); declare it with "
-                                  f"load_model(..., layout=dict(..., {part}=...)) (see helpers.layouts.Layout).")
+        raise NotImplementedError(
+            f"{model.name}: no {part} module found (tried {', '.join(LAYOUT_NAMES[part])}); declare it with "
+            f"load_model(..., layout=dict(..., {part}=...)) (see helpers.layouts.Layout)."
+        )
     return name
 
 def block_modules(model) -> torch.nn.ModuleList:
@@ -130,7 +138,9 @@ def check_layer(model, layer: int) -> int:
     if not isinstance(layer, int) or isinstance(layer, bool):
         raise TypeError(f"layer must be an int, got {type(layer).__name__} ({layer!r})")
     if not -n <= layer < n:
-        raise IndexError(f"layer {layer} is out of range: {model.name} has {n} layers, so use 0..{n - 1} (or -{n}..-1).")
+        raise IndexError(
+            f"layer {layer} is out of range: {model.name} has {n} layers, so use 0..{n - 1} (or -{n}..-1)."
+        )
     return layer % n
 
 # %% ../nbs/04_layouts.ipynb #de4d330d

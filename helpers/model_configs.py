@@ -19,7 +19,8 @@ __all__ = ['MODEL_CONFIGS', 'TOKENIZERS', 'written_config', 'parameter_count', '
 _LLAMA_8B = dict(num_hidden_layers=32, hidden_size=4096, num_attention_heads=32, num_key_value_heads=8, intermediate_size=14336,
                  tie_word_embeddings=False)  # Llama-3(.1)-8B and Mistral-7B share these sizes
 
-MODEL_CONFIGS = {  # registry name -> (configuration class, the values of the model's config.json that set its size and layout)
+# registry name -> (configuration class, the values of the model's config.json that set its size and layout)
+MODEL_CONFIGS = {
     "gpt2": (GPT2Config, dict(n_layer=12, n_embd=768, n_head=12, vocab_size=50257, n_positions=1024)),
     **{f"gpt2-{size}": (GPT2Config, dict(n_layer=layers, n_embd=width, n_head=heads, vocab_size=50257, n_positions=1024))
        for size, (layers, width, heads) in {"medium": (24, 1024, 16), "large": (36, 1280, 20), "xl": (48, 1600, 25)}.items()},

@@ -234,9 +234,11 @@ def released_checkpoint(spec: ModelSpec) -> Path:
     folder = toy_checkpoint(spec.name)  # the committed folder; an error when the recipe changed without new files
     if (digest := folder_sha256(folder)) != spec.sha256:
         files = ", ".join(f"{f.name} {file_sha256(f)[:12]}" for f in sorted(folder.iterdir()) if f.is_file())
-        raise ValueError(f"{folder} is not the {spec.name} the registry pins: SHA-256 {digest}, expected {spec.sha256} "
-                         f"(files: {files}). Restore the committed files (`git checkout -- helpers/organisms/{spec.name}`), "
-                         "or retrain and re-pin every organism with `make organisms`.")
+        raise ValueError(
+            f"{folder} is not the {spec.name} the registry pins: SHA-256 {digest}, expected {spec.sha256} "
+            f"(files: {files}). Restore the committed files (`git checkout -- helpers/organisms/{spec.name}`), "
+            "or retrain and re-pin every organism with `make organisms`."
+        )
     return folder
 
 # %% ../nbs/06_models.ipynb #068f9cc8
@@ -300,7 +302,8 @@ def model_checkpoint(name: str | os.PathLike) -> Path | str:
     kind, source = resolve_source(name)
     spec = source if kind == "registry" else None
     if kind == "registry" and spec.toy: return released_checkpoint(spec)
-    if stand_ins_dir() is not None:  # a dry run: the model's scaled-down stand-in, its registry entry (prompts, conventions) kept
+    # a dry run: the model's scaled-down stand-in, its registry entry (prompts, conventions) kept
+    if stand_ins_dir() is not None:
         return stand_in_path(spec.name if spec else f"hub/{source}") if kind != "local" else source
     if kind == "registry": return embedded_checkpoint(spec) if spec.embedded else spec.hf_id
     return source
@@ -325,7 +328,8 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
         checkpoint = snapshot_download(checkpoint, revision=revision, local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint, revision=revision, trust_remote_code=trust_remote_code)
     placement = {"device_map": str(device)} if device.type == "cuda" else {}
-    # nnsight builds the model from its id, as for remote execution or meta-device loading; dispatch loads the weights now
+    # nnsight builds the model from its id, as for remote execution or meta-device loading; dispatch loads the weights
+    # now
     model = TransformersModel(str(checkpoint), task="text-generation", tokenizer=tokenizer, dispatch=True, dtype=dtype,
                               revision=revision, trust_remote_code=trust_remote_code, **placement)
     if not placement: model._module.to(device)
@@ -364,7 +368,9 @@ def teacher_forced(model,  # from `load_model`
             rows.append(full); spans.append((len(head), len(full)))
         ids, mask, _ = pad_right(rows, pad_id(tokenizer))
         count_forward(ids)
-        predicted = module(input_ids=ids.to(module.device), attention_mask=mask.to(module.device)).logits.argmax(-1).cpu()
+        predicted = (
+            module(input_ids=ids.to(module.device), attention_mask=mask.to(module.device)).logits.argmax(-1).cpu()
+        )
         for row, (a, b), guess in zip(rows, spans, predicted):
             correct.append(guess[a - 1:b - 1].tolist() == row[a:b])
     return np.array(correct, dtype=bool)

@@ -53,13 +53,16 @@ def _fig5(task: str, first: dict | None = None) -> tuple[str, dict]:
             f"{task[:-1]}_intervention_accuracy": "accuracy on the prompts intervened on",
             f"{task[:-1]}_intervention_adapted": f"1: intervened on the {unit}-after adaptation, 0: on the paper's prompts"})
 
-# The helix paper's other tasks of Table 1 -> the name their metrics carry (`task_<name>_accuracy`, `task_<name>_ld_<method>_max`).
+# The helix paper's other tasks of Table 1 -> the name their metrics carry (`task_<name>_accuracy`,
+# `task_<name>_ld_<method>_max`).
 HELIX_TASK_METRICS = {"a-23": "a_minus_23", "a//5": "a_div_5", "a*1.5": "a_times_1_5", "a mod 2": "a_mod_2", "x-a=0": "x_minus_a"}
 _TABLE1_METHODS = {"layer": "layer patch", "pca": "PCA-9", "helix": "helix [2, 5, 10, 100]", "circle": "circle [2, 5, 10, 100]",
                    "poly": "raw-power polynomial of degree 9"}
 
-_SWITCH_EXPERTS, _SWITCH_KS = (2, 4, 8, 16, 32, 64, 128), (8, 16, 32, 48, 64, 96, 128, 192)  # the Switch paper's numbers of experts and k
-WALL_CLOCK = "wall_clock"  # the group of metrics measured in seconds: they vary from run to run, unlike every other metric
+# the Switch paper's numbers of experts and k
+_SWITCH_EXPERTS, _SWITCH_KS = (2, 4, 8, 16, 32, 64, 128), (8, 16, 32, 48, 64, 96, 128, 192)
+# the group of metrics measured in seconds: they vary from run to run, unlike every other metric
+WALL_CLOCK = "wall_clock"
 _FIG1_REGIMES = {"normal": "normal setting", "scarcity": "data scarcity", "imbalance": "class imbalance", "noise": "label noise",
                  "ood": "covariate shift"}
 _OOD_DATASETS = ("66_living-room", "87_glue_cola", "73_control-group", "7_hist_fig_ispolitician", "90_glue_qnli",
@@ -263,7 +266,8 @@ def describe_metric(notebook: str, name: str) -> dict:
         base = describe_metric(notebook, name.removeprefix("paper_"))
         if base["group"] != OTHER: return {**base, "label": base["label"] + ", from the authors' result files"}
     for key, (title, labels, *_) in groups.items():
-        base = max((m for m in labels if name.startswith(m + "_")), key=len, default=None)  # the longest: entropy_first_final_scale, not entropy_first
+        # the longest: entropy_first_final_scale, not entropy_first
+        base = max((m for m in labels if name.startswith(m + "_")), key=len, default=None)
         if base: return {"group": key, "title": title, "label": f"{labels[base]} ({name[len(base) + 1:]})", "model": name[len(base) + 1:]}
     return {"group": OTHER, "title": "Other metrics", "label": name, "model": None}
 

@@ -95,7 +95,9 @@ def patched_logits(model,  # an nnsight-wrapped model
                 if p.columns is not None:
                     index = p.columns.to(device)
                     current = h[r, cols][:, index]
-                    h[r[:, None], cols[:, None], index[None]] = current + values[:, index] if p.add else values[:, index]
+                    h[r[:, None], cols[:, None], index[None]] = (
+                        current + values[:, index] if p.add else values[:, index]
+                    )
                 else:
                     h[r, cols] = h[r, cols] + values if p.add else values
             logits = model.output.logits[rows, slot.to(device)].save()
@@ -128,7 +130,9 @@ def variant_logits(model, prompts: list[str],
     variants = iter(variants.items() if isinstance(variants, dict) else variants)
     per_call = max(1, batch_size // max(1, len(prompts)))
     while chunk := list(islice(variants, per_call)):
-        logits = patched_logits(model, prompts * len(chunk), stack_variants([p for _, p in chunk], len(prompts)), batch_size)
+        logits = patched_logits(
+            model, prompts * len(chunk), stack_variants([p for _, p in chunk], len(prompts)), batch_size
+        )
         for v, (key, _) in enumerate(chunk): yield key, logits[v * len(prompts):(v + 1) * len(prompts)]
 
 # %% ../nbs/08_patching.ipynb #e342dc69

@@ -107,7 +107,8 @@ def circles_plan(p: dict) -> list[tuple[str, str, float]]:
         tokens = p["n_text_prompts"] * 128  # pool_codes keeps up to 128 tokens of each text prompt
         rows += [(f"token pool activations [{tokens:,} tokens, width]", "host", _gib(tokens, d.width)),
                  (f"SAE codes of the token pool [{tokens:,} tokens, {latents:,} latents], sparse at up to {active} per token "
-                  f"(dense: {_gib(tokens, latents):.1f} GiB)", "host", _gib(tokens, active, bytes_per=8))]  # CSC: a float32 and an int32 per entry
+                  # CSC: a float32 and an int32 per entry
+                  f"(dense: {_gib(tokens, latents):.1f} GiB)", "host", _gib(tokens, active, bytes_per=8))]
     return rows
 
 # %% ../nbs/24_plans.ipynb #cc9770e6
@@ -148,7 +149,8 @@ def probing_plan(p: dict) -> list[tuple[str, str, float]]:
     widest = max(folders, key=gemma_scope_width)
     rows.append((f"the widest SAE's weights, float32 [2, {gemma_scope_width(widest):,} latents, width], one SAE at a time; read from "
                  "its file in blocks of 0.25 GiB", "device", _gib(2, gemma_scope_width(widest), m.width)))
-    for folder in scope["saes"]:  # every pool SAE's codes are kept for the quivers (encode_rows: sparse above SPARSE_ABOVE latents)
+    # every pool SAE's codes are kept for the quivers (encode_rows: sparse above SPARSE_ABOVE latents)
+    for folder in scope["saes"]:
         width, l0 = gemma_scope_width(folder), _gemma_scope_l0(folder)
         rows.append((f"codes of {folder.split('/')[-2]} for every dataset, sparse at its average L0 {l0} (dense: {_gib(n_rows, width):.0f} GiB)",
                      "host", _gib(n_rows, l0, bytes_per=8) if width > SPARSE_ABOVE else _gib(n_rows, width)))
@@ -212,7 +214,9 @@ def plan_text(jobs: dict[str, dict], device_gib: float | None = None, host_gib: 
     for name, part in table.groupby("notebook", sort=False):
         lines.append(f"  {name}:")
         lines += [f"    {row.GiB:8.2f}  {row.where:<15} {row.tensor}" for row in part.itertuples()]
-    return "\n".join(lines + [f"  WARNING {w}" for w in warnings] + ([] if warnings else ["  no notebook exceeds the limits"]))
+    return "\n".join(
+        lines + [f"  WARNING {w}" for w in warnings] + ([] if warnings else ["  no notebook exceeds the limits"])
+    )
 
 # %% ../nbs/24_plans.ipynb #f83f07ae
 @dataclass(frozen=True)
@@ -233,7 +237,9 @@ def _steps(model: str, tokens: float, *rows) -> list[Passes]:
 def _dims_of(p: dict):
     "name -> Dims at the notebook's device; the toy overrides apply to the notebook's own model only."
     device = p.get("device", "cuda")
-    return lambda name: model_dims(name, device, **((p.get("toy_overrides") or {}) if name == p.get("model_name") else {}))
+    return lambda name: model_dims(
+        name, device, **((p.get("toy_overrides") or {}) if name == p.get("model_name") else {})
+    )
 
 def _fit_labels(periods) -> int:
     "Fits per point of `helix.fit_point`: a helix and a circle per period set, 8 polynomials and the randomised helix."
@@ -309,7 +315,8 @@ def circles_passes(p: dict, dims=None) -> list[Passes]:
     for name in p["pretrained_models"]:
         points = spread_points(dims(name).layers + 1, p["pretrained_points"])
         paper, adapted = patched(points, 4, 5), patched(points, 4, 5, "next")
-        extra = 2 * sum(pairs["next"][t] // (len(CALENDAR[t]) - 1) for t in CALENDAR)  # the adaptation's states and accuracy
+        # the adaptation's states and accuracy
+        extra = 2 * sum(pairs["next"][t] // (len(CALENDAR[t]) - 1) for t in CALENDAR)
         steps += _steps(name, PROMPT_TOKENS, ("accuracy, states and interventions (the paper's prompts or the adaptation)",
                                               both * (1 + (name not in (m, p.get("discovery_model")))) + min(paper[0], adapted[0]),
                                               2 * both + max(paper[1], adapted[1] + extra)))

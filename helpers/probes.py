@@ -123,7 +123,8 @@ def cv_splits(y, seed: int = 42) -> list[tuple[np.ndarray, np.ndarray]] | None:
     if n <= 3: return None
     if n <= 12: folds = LeavePOut(2).split(np.zeros(n))
     elif n < 128:
-        with warnings.catch_warnings():  # a class with fewer than 6 rows: sklearn warns, and its one-class folds are dropped below
+        # a class with fewer than 6 rows: sklearn warns, and its one-class folds are dropped below
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             folds = list(StratifiedKFold(6, shuffle=True, random_state=seed).split(np.zeros(n), y))
     else:
@@ -172,11 +173,14 @@ def baseline_grids(X, y, seed: int = 42, n_xgboost: int = 10, n_mlp: int = 1) ->
         "logreg": lambda C: LogisticRegression(C=C, max_iter=1000),
         "pca": lambda k: make_pipeline(StandardScaler(), PCA(k, random_state=seed), LogisticRegression(max_iter=1000)),
         "knn": lambda k: make_pipeline(StandardScaler(), KNeighborsClassifier(k)),
-        "xgboost": lambda p: make_pipeline(StandardScaler(), XGBClassifier(**p, random_state=seed, n_jobs=1, verbosity=0)),
+        "xgboost": lambda p: make_pipeline(
+            StandardScaler(), XGBClassifier(**p, random_state=seed, n_jobs=1, verbosity=0)
+        ),
         "mlp": lambda p: make_pipeline(StandardScaler(), MLPClassifier(**p, max_iter=1000, random_state=seed)),
     }
     if folds is None:  # n <= 3, no CV: the libraries' defaults, as the authors' code falls back to (papers.md §3.4)
-        grids = {"logreg": [1.0], "pca": [min(n, d)], "knn": [min(5, n - 1)],  # every component; KNN's default 5, capped to fit
+        # every component; KNN's default 5, capped to fit
+        grids = {"logreg": [1.0], "pca": [min(n, d)], "knn": [min(5, n - 1)],
                  "xgboost": [{}], "mlp": [{"hidden_layer_sizes": (32,)}]}
     else:
         grids = {"logreg": list(np.logspace(5, -5, 10)), "pca": log2_grid(min(smallest, d, 100)), "knn": log2_grid(min(100, n - 1, smallest)),
@@ -242,9 +246,12 @@ def rank_latents(Z, y, normalised: bool = False) -> np.ndarray:
     column_mean = lambda rows: np.asarray(rows.mean(0), dtype=np.float64).ravel()
     Z = Z.tocsr() if sparse.issparse(Z) else np.asarray(Z, dtype=np.float64)
     difference = np.abs(column_mean(Z[y == 1]) - column_mean(Z[y == 0]))
-    if normalised:  # each latent divided by its mean non-zero activation first (a per-latent scale, so it divides the difference)
+    # each latent divided by its mean non-zero activation first (a per-latent scale, so it divides the difference)
+    if normalised:
         nonzero = np.asarray((Z != 0).sum(0)).ravel()
-        nonzero_mean = np.where(nonzero > 0, np.asarray(Z.sum(0), dtype=np.float64).ravel() / np.maximum(nonzero, 1), 1.0)
+        nonzero_mean = np.where(
+            nonzero > 0, np.asarray(Z.sum(0), dtype=np.float64).ravel() / np.maximum(nonzero, 1), 1.0
+        )
         difference = difference / np.where(nonzero_mean == 0, 1.0, np.abs(nonzero_mean))
     return np.argsort(-difference, kind="stable")
 

@@ -208,7 +208,9 @@ def bar_pairs(results: dict[str, pd.DataFrame], width: str | None = "16k",
               spread: bool = False,  # instead of the means, their standard errors over the datasets (for error bars)
              ) -> pd.DataFrame:
     "Fig 1: mean test AUC of logistic regression and of the SAE probe in each regime whose files exist."
-    stat = (lambda rows: rows.groupby("dataset").test_auc.mean().sem()) if spread else (lambda rows: rows.test_auc.mean())
+    stat = (
+        (lambda rows: rows.groupby("dataset").test_auc.mean().sem()) if spread else (lambda rows: rows.test_auc.mean())
+    )
     rows = {}
     for regime in ("normal", "scarcity", "imbalance", "noise"):
         if f"baseline_{regime}" not in results or f"sae_{regime}" not in results: continue

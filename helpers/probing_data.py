@@ -33,5 +33,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     "One dataset as a DataFrame with columns prompt, prompt_len, target."
     path = data_dir() / "cleaned_data" / f"{name}.csv.zst"
     if not path.exists():
-        raise ValueError(f"Unknown dataset {name!r}; there are {len(list_datasets())}, e.g. {', '.join(list_datasets()[:3])}.")
+        raise ValueError(
+            f"Unknown dataset {name!r}; there are {len(list_datasets())}, e.g. {', '.join(list_datasets()[:3])}."
+        )
     return pd.read_csv(path, compression="zstd")

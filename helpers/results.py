@@ -263,7 +263,8 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
                "figures": sorted(str(p.relative_to(folder)) for p in (folder / "figures").glob("*.png")),
                "tables": sorted(str(p.relative_to(folder)) for p in (folder / "tables").glob("*.csv")),
                "environment": environment_record(device), "duration_s": round(time.time() - started, 3),
-               "forward_passes": dict(FORWARD_PASSES)}  # every forward pass of this kernel: one notebook run under the runner
+               # every forward pass of this kernel: one notebook run under the runner
+               "forward_passes": dict(FORWARD_PASSES)}
     validate_results(results)
     path = folder / "results.json"
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(results, indent=2, allow_nan=False)))

@@ -94,7 +94,9 @@ def load_profile(profile: str, profiles_dir: Path) -> dict:
     path = Path(profiles_dir) / f"{profile}.yaml"
     if not path.exists():
         known = sorted(p.stem for p in Path(profiles_dir).glob("*.yaml"))
-        raise ValueError(f"Unknown profile {profile!r}: the profiles are {', '.join(known) or 'none'} (in {profiles_dir}).")
+        raise ValueError(
+            f"Unknown profile {profile!r}: the profiles are {', '.join(known) or 'none'} (in {profiles_dir})."
+        )
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict) or not all(isinstance(v, dict) or v is None for v in data.values()):
         raise ValueError(f"{path} must map each notebook name to a mapping of parameters.")
@@ -124,7 +126,8 @@ class Job:
         return hashlib.sha256(json.dumps(self.params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 # %% ../nbs/25_runner.ipynb #3881fec0
-DRY_RUN_CAPS = "dry_run"  # profiles/dry_run/<profile>.yaml: per notebook, the sizes a dry run caps, and the device (cpu)
+# profiles/dry_run/<profile>.yaml: per notebook, the sizes a dry run caps, and the device (cpu)
+DRY_RUN_CAPS = "dry_run"
 
 def discover(notebooks_dir: Path) -> dict[str, Path]:
     "Reproduction notebooks by name."
@@ -158,7 +161,9 @@ def plan(names: list[str], profile: str, overrides: list, notebooks_dir: Path, p
                 raise TypeError(f"{name}: parameter {key!r} expects {want}, got {type(value).__name__} ({value!r}).")
         missing = [p for p in RUNNER_PARAMS if p not in declared and (dry_run or p != "dry_run")]
         if missing: raise ValueError(f"{name}: its parameters cell must define {missing} (set by the runner).")
-        jobs.append(Job(name, available[name], {**params, "profile": profile, **({"dry_run": True} if dry_run else {})}))
+        jobs.append(
+            Job(name, available[name], {**params, "profile": profile, **({"dry_run": True} if dry_run else {})})
+        )
     return jobs
 
 # %% ../nbs/25_runner.ipynb #e76a502e
@@ -212,14 +217,18 @@ def execute(job: Job, out: Path, profile: str, log_output: bool = False, progres
                                 log_output=log_output, request_save_on_cell_execute=True)
         data = validate_results(json.loads(results.read_text()))
         data["params_hash"] = job.params_hash
-        if job.params.get("dry_run"): data["dry_run"] = True  # stand-in models with random weights: the numbers mean nothing
-        data["params_injected"] = json.loads(json.dumps(job.params, default=str))  # what papermill set; `params` holds every value the run used
+        # stand-in models with random weights: the numbers mean nothing
+        if job.params.get("dry_run"): data["dry_run"] = True
+        # what papermill set; `params` holds every value the run used
+        data["params_injected"] = json.loads(json.dumps(job.params, default=str))
         atomic_write(results, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
         return Outcome(job.name, "ok", time.time() - start)
     except FileNotFoundError:
         return Outcome(job.name, "failed", time.time() - start, "the notebook finished without writing results.json")
     except Exception as e:
-        return Outcome(job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300])
+        return Outcome(
+            job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300]
+        )
 
 # %% ../nbs/25_runner.ipynb #6c05df95
 @contextmanager
@@ -278,7 +287,9 @@ def prepare(job: Job, out: Path, profile: str, progress: bool = True, kernel: st
                                 kernel_name=kernel, cwd=job.path.parent, progress_bar=progress)
         return Outcome(job.name, "ok", time.time() - start)
     except Exception as e:
-        return Outcome(job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300])
+        return Outcome(
+            job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300]
+        )
 
 # %% ../nbs/25_runner.ipynb #5146b36c
 def cache_sizes() -> dict[str, int]:
@@ -292,9 +303,11 @@ def _cache_line() -> str:
     return f"cache {cache_dir()}: {sum(sizes.values()) / 2**20:.0f} MiB ({parts or 'empty'})"
 
 # %% ../nbs/25_runner.ipynb #fac990d6
-SMOKE_NOTE = ("**Sizes for testing.** The `smoke` profile runs every notebook end to end in minutes, on sizes too small for "
-              "its verdicts to mean anything (2 probing datasets, 100-step SAEs): read them as not applicable, and the `cpu` "
-              "profile's run for results.")
+SMOKE_NOTE = (
+    "**Sizes for testing.** The `smoke` profile runs every notebook end to end in minutes, on sizes too small for "
+    "its verdicts to mean anything (2 probing datasets, 100-step SAEs): read them as not applicable, and the `cpu` "
+    "profile's run for results."
+)
 
 def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = None) -> str:
     "Markdown summary of a profile's results folder."
@@ -351,7 +364,8 @@ def _values(job: Job) -> dict:
 def _dry_run_setup(jobs: list[Job]) -> None:
     "Build the stand-ins of every model and hub SAE the jobs name, and point the notebooks' kernels at them."
     from .stand_ins import prepare_stand_ins
-    os.environ[STAND_INS_ENV_VAR] = str(prepare_stand_ins([_values(job) for job in jobs]))  # inherited by the kernels papermill starts
+    # inherited by the kernels papermill starts
+    os.environ[STAND_INS_ENV_VAR] = str(prepare_stand_ins([_values(job) for job in jobs]))
 
 def _print_memory_plan(jobs: list[Job]) -> None:
     "The memory plan of the real (not dry) run of these jobs."
@@ -379,7 +393,9 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
         return 0
     _check_kernel(kernel)
     if profile in ("paper", "gpu"):
-        _print_memory_plan(plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir) if dry_run else jobs)
+        _print_memory_plan(
+            plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir) if dry_run else jobs
+        )
     if dry_run: _dry_run_setup(jobs)
     profile = f"{profile}-dry" if dry_run else profile  # the results folder
     outcomes, unprepared = {}, {}
@@ -401,7 +417,9 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
             outcomes[job.name] = Outcome(job.name, "skipped")
             continue
         if job.name in unprepared:
-            outcomes[job.name] = Outcome(job.name, "failed", 0.0, f"its preparation failed: {unprepared[job.name].error}")
+            outcomes[job.name] = Outcome(
+                job.name, "failed", 0.0, f"its preparation failed: {unprepared[job.name].error}"
+            )
             continue
         if progress and not bars: log_line(f"running {job.name} ({i + 1} of {len(jobs)})")
         outcomes[job.name] = outcome = execute(job, out, profile, log_output, bars, kernel)
@@ -448,9 +466,13 @@ def command_line() -> argparse.ArgumentParser:
     r.add_argument("--log-output", action="store_true", help="stream the notebooks' cell output")
     r.add_argument("--dry-run", action="store_true", help="run on CPU against scaled-down stand-ins of the profile's models, sizes "
                    "capped; results in OUT/PROFILE-dry, marked as a dry run")
-    r.add_argument("--prepare", action="store_true", help="first run every notebook's preparation cells (models, caches, SAEs)")
+    r.add_argument(
+        "--prepare", action="store_true", help="first run every notebook's preparation cells (models, caches, SAEs)"
+    )
     r.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
-    r.add_argument("--profiles-dir", default=None, help="another folder of profiles (default: paper_reproductions/profiles)")
+    r.add_argument(
+        "--profiles-dir", default=None, help="another folder of profiles (default: paper_reproductions/profiles)"
+    )
     pr = sub.add_parser("prepare", help="train, convert and cache what the notebooks need, without running them")
     for action in r._actions:
         if action.dest not in ("help", "resume", "log_output", "prepare"): pr._add_action(action)
@@ -473,7 +495,9 @@ def _print_comparison(first: str, second: str, tolerance: float = 0.0) -> int:
     if not names: raise ValueError(f"{first} holds no results.json: give a profile's results folder, such as runs/smoke")
     for name, what in found.items(): print(f"{name}: {json.dumps(what, default=str)}")
     same = "identical metrics" if not tolerance else f"the same metrics within {tolerance:g}"
-    print(f"{len(names) - len(found)} of {len(names)} notebooks give {same}" + (f"; {len(found)} differ" if found else ""))
+    print(
+        f"{len(names) - len(found)} of {len(names)} notebooks give {same}" + (f"; {len(found)} differ" if found else "")
+    )
     for c in (changes := verdict_changes(first, second)):
         print(f"verdict changed: {c['notebook']} ({c['group']}): {c['first_answer'] or 'absent'} -> {c['second_answer'] or 'absent'}: "
               f"{c['first'] or '-'} | {c['second'] or '-'}")

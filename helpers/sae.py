@@ -378,7 +378,9 @@ def load_sae(folder: str | Path, device: str = "cpu") -> SAE:
     "An SAE saved by `save_sae` (or any SAELens-layout folder of a supported architecture)."
     folder = Path(folder)
     if not (folder / "cfg.json").exists():
-        raise FileNotFoundError(f"{folder} holds no cfg.json: not an SAE folder (SAELens layout: cfg.json and sae_weights.safetensors)")
+        raise FileNotFoundError(
+            f"{folder} holds no cfg.json: not an SAE folder (SAELens layout: cfg.json and sae_weights.safetensors)"
+        )
     return load_saelens(folder, device=device)
 
 # %% ../nbs/13_sae.ipynb #89bd86b9
@@ -447,7 +449,9 @@ def reproduction_sae(layer: int = 15,  # block whose output is encoded
     folder = cache_dir("saes") / f"smollm2-l{layer}-{training.kind}-{hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]}"
     if (folder / "recipe.json").exists(): return load_sae(folder, device), json.loads((folder / "recipe.json").read_text())
     model = load_model("smollm2-135m", device=device)
-    acts = collect_token_activations(model, probing_text_prompts(n_prompts, training.seed), layer, max_length=max_length, progress=progress)
+    acts = collect_token_activations(
+        model, probing_text_prompts(n_prompts, training.seed), layer, max_length=max_length, progress=progress
+    )
     keep = typical_tokens(acts, outlier_factor)
     acts, left_out = acts[keep], int((~keep).sum())
     sae = train_sae(acts, training, device=device, progress=progress)

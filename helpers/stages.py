@@ -82,7 +82,9 @@ def intervention_list(n_layers: int, kinds=INTERVENTIONS) -> list[tuple[str, int
     "Every deletion (0..L-1) and every adjacent swap (0..L-2) of a model with `n_layers` blocks."
     unknown = set(kinds) - set(INTERVENTIONS)
     if unknown: raise ValueError(f"unknown interventions {sorted(unknown)}: use {INTERVENTIONS}")
-    return [("delete", l) for l in range(n_layers) if "delete" in kinds] + [("swap", l) for l in range(n_layers - 1) if "swap" in kinds]
+    return [("delete", l) for l in range(n_layers) if "delete" in kinds] + [
+        ("swap", l) for l in range(n_layers - 1) if "swap" in kinds
+    ]
 
 # %% ../nbs/18_stages.ipynb #67fc8117
 def _recorded_run(model, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, list[tuple]]:

@@ -162,7 +162,9 @@ def train_switch_sae(acts: torch.Tensor,  # training activations [n, d]
 def save_switch_sae(sae: SwitchSAE, folder: str | Path, **extra) -> Path:
     "Write `sae` to `folder` (cfg.json with `extra` in it, sae_weights.safetensors)."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    save_file({n: p.detach().cpu().contiguous() for n, p in sae.state_dict().items()}, folder / "sae_weights.safetensors")
+    save_file(
+        {n: p.detach().cpu().contiguous() for n, p in sae.state_dict().items()}, folder / "sae_weights.safetensors"
+    )
     (folder / "cfg.json").write_text(json.dumps({"architecture": "switch", **sae.config(), **extra}, indent=2))
     return folder
 
@@ -179,7 +181,9 @@ def load_switch_sae(folder: str | Path, device: str = "cpu") -> SwitchSAE:
 # %% ../nbs/19_switch_sae.ipynb #3f4cf27f
 def activations_digest(acts: torch.Tensor) -> str:
     "A digest of an activation tensor: its shape and every value."
-    return hashlib.sha256(str(tuple(acts.shape)).encode() + acts.float().contiguous().numpy().tobytes()).hexdigest()[:16]
+    return hashlib.sha256(str(tuple(acts.shape)).encode() + acts.float().contiguous().numpy().tobytes()).hexdigest()[
+        :16
+    ]
 
 # %% ../nbs/19_switch_sae.ipynb #3c5d1abb
 def cached_switch_sae(acts: torch.Tensor, digest: str | None = None, device: str = "cpu", progress: bool = True,

@@ -230,7 +230,9 @@ def answer_accuracy(module, tokenizer, prompts: list[str], answers: list[str], a
 def evaluate_toy(module, tokenizer, recipe: ToyRecipe) -> dict:
     "The recipe's accuracy metrics (fractions in 0..1)."
     def acc(items, allowed=None):
-        return answer_accuracy(module, tokenizer, [p for p, _ in items], [a if a[0].isdigit() else " " + a for _, a in items], allowed)
+        return answer_accuracy(
+            module, tokenizer, [p for p, _ in items], [a if a[0].isdigit() else " " + a for _, a in items], allowed
+        )
     if recipe.task == "adder":
         train, held_out = addition_split(recipe)
         metrics = {"train_accuracy": acc([(addition_prompt(a, b), str(a + b)) for a, b in train]),
@@ -287,7 +289,9 @@ def _train(recipe, device, progress, log_every):
     tokenizer = word_tokenizer(task_texts(recipe.task))
     data = TrainingData(recipe, tokenizer)
     module = build_model(recipe, len(tokenizer)).to(device).train()
-    optimizer = torch.optim.AdamW(module.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay, betas=(0.9, 0.98))
+    optimizer = torch.optim.AdamW(
+        module.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay, betas=(0.9, 0.98)
+    )
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, recipe))
     rng = np.random.default_rng(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
@@ -307,11 +311,14 @@ def _train(recipe, device, progress, log_every):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step(); schedule.step()
-        if log_every and step % log_every == 0 and step < recipe.steps - 1:  # the last step is logged below, evaluated once
+        # the last step is logged below, evaluated once
+        if log_every and step % log_every == 0 and step < recipe.steps - 1:
             module.eval()
             metrics = evaluate_toy(module, tokenizer, recipe)
             module.train()
-            log["steps"].append({"step": step, "loss": round(loss.item(), 5), **{k: round(v, 4) for k, v in metrics.items()}})
+            log["steps"].append(
+                {"step": step, "loss": round(loss.item(), 5), **{k: round(v, 4) for k, v in metrics.items()}}
+            )
             bar.set_postfix(loss=f"{loss.item():.3f}")
     module.eval()
     final = evaluate_toy(module, tokenizer, recipe)
@@ -388,13 +395,17 @@ def released_organism(name: str) -> Path:
     "The committed folder of a registered organism, checked against its recipe."
     folder, digest = organisms_dir() / name, toy_recipe(name).digest()
     if not (folder / "toy_recipe.json").exists():
-        raise FileNotFoundError(f"{folder} is missing: the registered organisms are committed files. Run `make organisms` "
-                                "to train them from their recipes, then commit helpers/organisms/.")
+        raise FileNotFoundError(
+            f"{folder} is missing: the registered organisms are committed files. Run `make organisms` "
+            "to train them from their recipes, then commit helpers/organisms/."
+        )
     trained = training_log(folder)["provenance"]["recipe_digest"]
     if trained != digest:
-        raise RuntimeError(f"{name}: the committed files in {folder} were trained from recipe {trained}, but TOY_RECIPES now "
-                           f"gives recipe {digest}. Run `make organisms` (it retrains every registered organism and updates "
-                           "their SHA-256 pins), then commit helpers/organisms/, nbs/ and helpers/.")
+        raise RuntimeError(
+            f"{name}: the committed files in {folder} were trained from recipe {trained}, but TOY_RECIPES now "
+            f"gives recipe {digest}. Run `make organisms` (it retrains every registered organism and updates "
+            "their SHA-256 pins), then commit helpers/organisms/, nbs/ and helpers/."
+        )
     return folder
 
 # %% ../nbs/03_toy_models.ipynb #b5e9b00c
