@@ -19,7 +19,7 @@ import jsonschema
 import pandas as pd
 
 from .core import FORWARD_PASSES, atomic_write, environment_record, repro_dir, runs_dir
-from .papers import METRICS, PAPER_VALUES, PAPERS, describe_metric, is_wall_clock, paper_values
+from .papers import METRICS, PAPER_RANGES, PAPER_VALUES, PAPERS, describe_metric, is_wall_clock, paper_values
 
 # %% auto #0
 __all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'save_table', 'verdict',
@@ -286,6 +286,8 @@ def beside_paper(notebook: str, model: str,  # the run's model
         values = paper_values(notebook, other, context)[1]
         column = {label(k): format_value(values[k]) for k in metrics if k in values}
         if column: table[f"paper, {other}"] = column
+    ranges = {label(k): f"{low:.3g} to {high:.3g}" for k, (low, high) in PAPER_RANGES.get(notebook, {}).items() if k in metrics}
+    if ranges: table["paper, over its models"] = ranges
     for v in verdicts:
         table["this run"][f"verdict: {v['claim']}"] = answer(v) + (f" ({v['why']})" if v.get("why") else "")
     return pd.DataFrame(table).fillna("").rename_axis("quantity")
