@@ -173,7 +173,8 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
             raise ValueError(f"max_length must be a positive int or None, got {max_length!r}")
         token_ids = [ids[-max_length:] for ids in token_ids]  # the cache key hashes the truncated ids
     layers, positions, sites = check_request(model, token_ids, layers, positions, sites)
-    if not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     key = cache_key(model, token_ids, layers, positions, sites) if use_cache else None
     if use_cache and (hit := load_cached(cache_path(key), key)) is not None:
         count_cached(len(prompts))

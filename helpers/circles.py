@@ -63,7 +63,8 @@ def calendar_states(model, task: str, position: int = START, batch_size: int = 2
     prompts = list(calendar_frame(task, model, phrasing).prompt)
     if position == START:
         token = model.tokenizer.convert_ids_to_tokens(model.tokenizer(prompts[0])["input_ids"][START])
-        if CALENDAR[task][0] not in token: raise ValueError(f"position {START} of {prompts[0]!r} is {token!r}, not the start {task[:-1]}")
+        if CALENDAR[task][0] not in token:
+            raise ValueError(f"position {START} of {prompts[0]!r} is {token!r}, not the start {task[:-1]}")
     return residual_points(model, prompts, position, batch_size=batch_size, progress=False)[:, :, 0].numpy()
 
 # %% ../nbs/17_circles.ipynb #70e7e9b1

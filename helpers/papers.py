@@ -268,7 +268,8 @@ def describe_metric(notebook: str, name: str) -> dict:
     for key, (title, labels, *_) in groups.items():
         # the longest: entropy_first_final_scale, not entropy_first
         base = max((m for m in labels if name.startswith(m + "_")), key=len, default=None)
-        if base: return {"group": key, "title": title, "label": f"{labels[base]} ({name[len(base) + 1:]})", "model": name[len(base) + 1:]}
+        if base:
+            return {"group": key, "title": title, "label": f"{labels[base]} ({name[len(base) + 1:]})", "model": name[len(base) + 1:]}
     return {"group": OTHER, "title": "Other metrics", "label": name, "model": None}
 
 # %% ../nbs/20_papers.ipynb #8a7005d0

@@ -41,7 +41,8 @@ class Patch:
         if not isinstance(self.layer, int) or not 0 <= self.layer <= top:
             raise IndexError(f"{self.site} layer {self.layer!r} out of range 0..{top} for {model.name}")
         expected = n_prompts if self.rows is None else len(self.rows)
-        if len(self.values) != expected: raise ValueError(f"patch has {len(self.values)} rows of values for {expected} prompts")
+        if len(self.values) != expected:
+            raise ValueError(f"patch has {len(self.values)} rows of values for {expected} prompts")
         if self.rows is not None and len(self.rows) and not 0 <= int(self.rows.min()) <= int(self.rows.max()) < n_prompts:
             raise IndexError(f"patch rows out of range 0..{n_prompts - 1}")
 

@@ -42,7 +42,8 @@ def _read(folder: Path, layer: int | None = None) -> pd.DataFrame | None:
         files = named or [p for p in files if not re.search(r"layer(\d+|embed)", p.name)]
     if not files: return None
     frame = pd.concat([pd.read_csv(p) for p in files], ignore_index=True)
-    if layer is not None and "layer" in frame: frame = frame[frame.layer.astype(str) == str(layer)].reset_index(drop=True)
+    if layer is not None and "layer" in frame:
+        frame = frame[frame.layer.astype(str) == str(layer)].reset_index(drop=True)
     return frame if len(frame) else None
 
 def load_paper_results(results_dir,  # a clone of the authors' repository, or its results/ folder
@@ -58,7 +59,8 @@ def load_paper_results(results_dir,  # a clone of the authors' repository, or it
         for setting, folder in folders.items():
             frame = _read(root / f"{kind}_probes_{model}" / folder, layer if setting == "normal" else None)
             if frame is not None: out[f"{kind}_{setting}"] = frame
-    if "baseline_normal" not in out: raise ValueError(f"No normal-setting baseline results for layer {layer} of {model!r}")
+    if "baseline_normal" not in out:
+        raise ValueError(f"No normal-setting baseline results for layer {layer} of {model!r}")
     return out
 
 # %% ../nbs/15_probing_analysis.ipynb #6e6a26eb
@@ -126,7 +128,8 @@ def paper_sae_candidates(sae: pd.DataFrame, widths=QUIVER_WIDTHS, ks=QUIVER_KS) 
 def paper_quiver(results_dir, model: str = "gemma-2-9b", layer: int = 20, tie: str = "first") -> dict:
     "The normal-setting quiver of the authors' results: {'sae_chosen', 'n', 'delta_mean', 'delta_se'}."
     results = load_paper_results(results_dir, model, layer)
-    if "sae_normal" not in results: raise ValueError(f"No normal-setting SAE-probe results for layer {layer} of {model!r}")
+    if "sae_normal" not in results:
+        raise ValueError(f"No normal-setting SAE-probe results for layer {layer} of {model!r}")
     return quiver_summary(quiver(results["baseline_normal"], paper_sae_candidates(results["sae_normal"]), tie))
 
 # %% ../nbs/15_probing_analysis.ipynb #da75c5c9

@@ -253,7 +253,8 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
     folder = resolve_results_dir(results_dir, notebook)
     if params is None: params = run_parameters(notebook, inspect.currentframe().f_back.f_globals)
     unknown = {v["group"] for v in verdicts} - set(METRICS.get(notebook, {}))
-    if notebook in METRICS and unknown: raise ValueError(f"verdict groups {sorted(unknown)} are not groups of {notebook} in helpers.papers.METRICS")
+    if notebook in METRICS and unknown:
+        raise ValueError(f"verdict groups {sorted(unknown)} are not groups of {notebook} in helpers.papers.METRICS")
     entry = PAPERS.get(notebook, {})
     if not (paper or entry): raise ValueError(f"{notebook!r} is not in helpers.papers.PAPERS: give its paper's title")
     results = {"paper": paper or entry["title"], "notebook": notebook, "profile": profile, "model": model,

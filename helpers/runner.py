@@ -334,7 +334,8 @@ def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = Non
         sections.append(head + "\n\n" + results_markdown(results))
     header = [f"# Reproduction summary: profile `{profile}`", "", "| notebook | status | duration | device | model | verdicts: yes / no / not applicable |",
               "|---|---|---|---|---|---|"]
-    if totals: rows.append("| **all** | | | | | " + " / ".join(str(totals[a]) for a in ("yes", "no", "not applicable")) + " |")
+    if totals:
+        rows.append("| **all** | | | | | " + " / ".join(str(totals[a]) for a in ("yes", "no", "not applicable")) + " |")
     if profile.removesuffix("-dry") == "smoke": header[1:1] = ["", SMOKE_NOTE]
     if profile.endswith("-dry"):
         header[1:1] = ["", "**A dry run.** Every pretrained model and hub SAE was a scaled-down stand-in with random weights (`helpers.stand_ins`), "
@@ -492,7 +493,8 @@ def command_line() -> argparse.ArgumentParser:
 # %% ../nbs/25_runner.ipynb #944a2f81
 def _print_comparison(first: str, second: str, tolerance: float = 0.0) -> int:
     found, names = compare_runs(first, second, tolerance), sorted(run_results(first))
-    if not names: raise ValueError(f"{first} holds no results.json: give a profile's results folder, such as runs/smoke")
+    if not names:
+        raise ValueError(f"{first} holds no results.json: give a profile's results folder, such as runs/smoke")
     for name, what in found.items(): print(f"{name}: {json.dumps(what, default=str)}")
     same = "identical metrics" if not tolerance else f"the same metrics within {tolerance:g}"
     print(

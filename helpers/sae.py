@@ -146,7 +146,8 @@ class SAETraining:
 
     def __post_init__(self):
         if self.kind not in KINDS: raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
-        if not 0 < self.k <= self.n_latents: raise ValueError(f"k must be in 1..n_latents ({self.n_latents}), got {self.k}")
+        if not 0 < self.k <= self.n_latents:
+            raise ValueError(f"k must be in 1..n_latents ({self.n_latents}), got {self.k}")
 
 # %% ../nbs/13_sae.ipynb #a8fc7ccc
 def train_sae(acts,  # float tensor [n, d], or an iterator of [batch, d] tensors
@@ -156,7 +157,8 @@ def train_sae(acts,  # float tensor [n, d], or an iterator of [batch, d] tensors
              ) -> SAE:
     "Train an SAE on activations by `training`; returns it in eval mode on `device`."
     if isinstance(acts, torch.Tensor):
-        if acts.ndim != 2 or len(acts) == 0: raise ValueError(f"acts must be a non-empty [n, d] tensor, got shape {tuple(acts.shape)}")
+        if acts.ndim != 2 or len(acts) == 0:
+            raise ValueError(f"acts must be a non-empty [n, d] tensor, got shape {tuple(acts.shape)}")
         if not acts.is_floating_point(): raise TypeError(f"acts must be floating point, got {acts.dtype}")
     device = get_device(device)
     torch.manual_seed(training.seed)
@@ -181,7 +183,8 @@ def train_sae(acts,  # float tensor [n, d], or an iterator of [batch, d] tensors
         error = x - x_hat
         loss = (error ** 2).sum(-1).mean() / scale ** 2
         if training.kind == "relu": loss = loss + training.l1_coeff * z.abs().sum(-1).mean() / scale
-        if training.kind == "jumprelu": loss = loss + training.l0_coeff * _Step.apply(pre, sae.threshold, sae.bandwidth).sum(-1).mean()
+        if training.kind == "jumprelu":
+            loss = loss + training.l0_coeff * _Step.apply(pre, sae.threshold, sae.bandwidth).sum(-1).mean()
         since_fired = torch.where((z > 0).any(0), 0, since_fired + 1)
         dead = since_fired > training.dead_after
         if dead.any() and training.aux_coeff > 0:
@@ -447,7 +450,8 @@ def reproduction_sae(layer: int = 15,  # block whose output is encoded
               "outlier_factor": outlier_factor, "version": 4, "n_tokens": None, "n_tokens_left_out": None,
               **({"stand_in": True} if stand_ins_dir() is not None else {})}  # a dry run's SAE is not the real model's
     folder = cache_dir("saes") / f"smollm2-l{layer}-{training.kind}-{hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]}"
-    if (folder / "recipe.json").exists(): return load_sae(folder, device), json.loads((folder / "recipe.json").read_text())
+    if (folder / "recipe.json").exists():
+        return load_sae(folder, device), json.loads((folder / "recipe.json").read_text())
     model = load_model("smollm2-135m", device=device)
     acts = collect_token_activations(
         model, probing_text_prompts(n_prompts, training.seed), layer, max_length=max_length, progress=progress

@@ -26,7 +26,8 @@ __all__ = ['INTERVENTIONS', 'FINAL_NORMS', 'text_batches', 'swapped_blocks', 'in
 # %% ../nbs/18_stages.ipynb #ee990c82
 def text_batches(model, texts: list[str], max_tokens: int = 128, batch_size: int = 8) -> list[tuple[torch.Tensor, torch.Tensor]]:
     "(ids, attention mask) batches of `texts`, each its first `max_tokens` tokens, texts of similar length together."
-    if not isinstance(max_tokens, int) or max_tokens < 2: raise ValueError(f"max_tokens must be an int of at least 2, got {max_tokens!r}")
+    if not isinstance(max_tokens, int) or max_tokens < 2:
+        raise ValueError(f"max_tokens must be an int of at least 2, got {max_tokens!r}")
     rows = [ids[:max_tokens] for ids in tokenize_prompts(model, texts)]
     rows = [r for r in rows if len(r) >= 2]
     if not rows: raise ValueError("no text has two tokens: nothing to predict")
@@ -44,7 +45,8 @@ def swapped_blocks(model, layer: int):
     if not isinstance(layer, int) or not 0 <= layer < len(mods) - 1:
         raise IndexError(f"a swap needs blocks layer and layer + 1: layer must be in 0..{len(mods) - 2}, got {layer!r}")
     pairs = list(zip(mods[layer].parameters(), mods[layer + 1].parameters()))
-    if any(a.shape != b.shape for a, b in pairs): raise ValueError(f"blocks {layer} and {layer + 1} differ in shape: they cannot be swapped")
+    if any(a.shape != b.shape for a, b in pairs):
+        raise ValueError(f"blocks {layer} and {layer + 1} differ in shape: they cannot be swapped")
     def exchange():
         for a, b in pairs: a.data, b.data = b.data, a.data
     exchange()

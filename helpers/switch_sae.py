@@ -172,7 +172,8 @@ def save_switch_sae(sae: SwitchSAE, folder: str | Path, **extra) -> Path:
 def load_switch_sae(folder: str | Path, device: str = "cpu") -> SwitchSAE:
     "A Switch SAE written by `save_switch_sae`."
     folder = Path(folder)
-    if not (folder / "cfg.json").exists(): raise FileNotFoundError(f"{folder} holds no cfg.json: not a saved Switch SAE")
+    if not (folder / "cfg.json").exists():
+        raise FileNotFoundError(f"{folder} holds no cfg.json: not a saved Switch SAE")
     cfg = json.loads((folder / "cfg.json").read_text())
     sae = SwitchSAE(*(cfg[key] for key in ("d_in", "n_latents", "n_experts", "k", "heaviside")))
     sae.load_state_dict(load_file(folder / "sae_weights.safetensors"))
@@ -293,10 +294,13 @@ def comparison_roster(d: int,  # width of the activations
     M = expansion * d
     if lr_rule not in LR_RULES: raise ValueError(f"lr_rule must be one of {LR_RULES}, got {lr_rule!r}")
     if main_k not in ks: raise ValueError(f"main_k ({main_k}) must be one of ks {list(ks)}")
-    if not (flop_experts and width_experts): raise ValueError("flop_experts and width_experts each need at least one number of experts")
+    if not (flop_experts and width_experts):
+        raise ValueError("flop_experts and width_experts each need at least one number of experts")
     bad = [n for n in width_experts if n < 2 or M % n]
-    if bad: raise ValueError(f"width-matched experts must be at least 2 and divide the {M} latents (expansion x d): {bad}")
-    if any(n < 2 for n in flop_experts): raise ValueError(f"FLOP-matched experts must be at least 2: {list(flop_experts)}")
+    if bad:
+        raise ValueError(f"width-matched experts must be at least 2 and divide the {M} latents (expansion x d): {bad}")
+    if any(n < 2 for n in flop_experts):
+        raise ValueError(f"FLOP-matched experts must be at least 2: {list(flop_experts)}")
     if max(ks) > M: raise ValueError(f"k up to {max(ks)} is above the TopK SAE's {M} latents")
     def sae(family, n, latents, k, alpha=lb_alpha, gate=False, lr=authors_lr(M) if lr_rule == "topk" else None):
         return {"family": family, "n_experts": n, "n_latents": latents, "k": k, "lb_alpha": alpha, "heaviside": gate, "lr": lr}

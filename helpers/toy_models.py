@@ -322,7 +322,10 @@ def _train(recipe, device, progress, log_every):
             bar.set_postfix(loss=f"{loss.item():.3f}")
     module.eval()
     final = evaluate_toy(module, tokenizer, recipe)
-    if log_every: log["steps"].append({"step": recipe.steps - 1, "loss": round(loss.item(), 5), **{k: round(v, 4) for k, v in final.items()}})
+    if log_every:
+        log["steps"].append(
+            {"step": recipe.steps - 1, "loss": round(loss.item(), 5), **{k: round(v, 4) for k, v in final.items()}}
+        )
     log.update(final=final, train_seconds=round(time.time() - start, 1),
                device=str(device), torch_threads=torch.get_num_threads() if device.type == "cpu" else None, torch=torch.__version__,
                weights_sha256=weights_sha256(module))
@@ -333,7 +336,10 @@ def toy_recipe(name: str, **overrides) -> ToyRecipe:
     "The registered recipe of a toy model, with fields overridden (e.g. `d_model=256` for the gpu profile)."
     if name not in TOY_RECIPES: raise ValueError(f"Unknown toy model {name!r}: choose from {', '.join(TOY_RECIPES)}.")
     unknown = set(overrides) - set(asdict(TOY_RECIPES[name]))
-    if unknown: raise TypeError(f"ToyRecipe has no field(s) {sorted(unknown)}; its fields are {', '.join(asdict(TOY_RECIPES[name]))}.")
+    if unknown:
+        raise TypeError(
+            f"ToyRecipe has no field(s) {sorted(unknown)}; its fields are {', '.join(asdict(TOY_RECIPES[name]))}."
+        )
     return replace(TOY_RECIPES[name], **overrides)
 
 # %% ../nbs/03_toy_models.ipynb #7e0b0482
