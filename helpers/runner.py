@@ -30,10 +30,11 @@ from .core import (PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir,
 from .results import compare_runs, format_value, results_markdown, run_results, validate_results, verdict_changes, verdict_counts
 
 # %% auto #0
-__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'SMOKE_NOTE', 'Parameter',
+__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'SMOKE_NOTE', 'EXECUTORS', 'Parameter',
            'parameters_cell', 'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job', 'discover',
            'plan', 'Outcome', 'results_path', 'finished', 'execute', 'relay_progress', 'preparation_notebook',
-           'prepare', 'cache_sizes', 'summarize', 'write_summary', 'run', 'describe', 'command_line', 'main']
+           'prepare', 'cache_sizes', 'summarize', 'write_summary', 'run_local', 'run', 'describe', 'command_line',
+           'main']
 
 # %% ../nbs/25_runner.ipynb #b952757b
 KERNEL_NAME = project_setting("jupyter_kernel")  # registered inside the venv by `make install`
@@ -350,6 +351,49 @@ def write_summary(out: Path, profile: str, outcomes: dict | None = None) -> Path
     atomic_write(path, lambda tmp: tmp.write_text(text))
     return path
 
+# %% ../nbs/25_runner.ipynb #94fe4b01
+EXECUTORS = ("serial", "local")
+
+def _relay(path: Path, offset: int) -> int:
+    "Print the whole lines a job's log gained since `offset`; return the new offset."
+    try: text = path.read_text()
+    except FileNotFoundError: return offset
+    complete = text[offset:text.rfind("\n") + 1]
+    for line in complete.splitlines():
+        if line.strip() and not line.startswith("submitit "): print(line, flush=True)  # submitit's own lines stay in the log
+    return offset + len(complete)
+
+# %% ../nbs/25_runner.ipynb #d323fdab
+def run_local(jobs: list[Job], out: Path, profile: str, n_jobs: int = 1, log_output: bool = False, kernel: str = KERNEL_NAME,
+              timeout_min: float = 24 * 60,  # a job running longer is stopped by submitit
+              every: float = 1.0,  # seconds between two looks at the jobs
+             ) -> dict[str, Outcome]:
+    "Each notebook a submitit job on this machine, `n_jobs` at a time, each with a GPU of its own where there are any."
+    import submitit
+    import torch
+    executor = submitit.LocalExecutor(folder=Path(out) / profile / "jobs" / "%j")
+    free_gpus = list(range(torch.cuda.device_count()))
+    waiting, running, outcomes = list(jobs), {}, {}
+    while waiting or running:
+        while waiting and len(running) < n_jobs and (free_gpus or not torch.cuda.device_count()):
+            job, gpu = waiting.pop(0), free_gpus.pop(0) if free_gpus else None
+            executor.update_parameters(timeout_min=timeout_min, **({"gpus_per_node": 1, "visible_gpus": (gpu,)} if gpu is not None else {}))
+            handle = executor.submit(execute, job, out, profile, log_output, False, kernel)
+            log_line(f"{job.name}: job {handle.job_id} started" + (f" on GPU {gpu}" if gpu is not None else ""))
+            running[job.name] = {"handle": handle, "gpu": gpu, "offset": 0}
+        time.sleep(every)
+        for name, state in list(running.items()):
+            state["offset"] = _relay(state["handle"].paths.stdout, state["offset"])
+            if not state["handle"].done(): continue
+            try: outcomes[name] = state["handle"].result()
+            except Exception as e:  # the job died: its traceback, as submitit reports it
+                outcomes[name] = Outcome(name, "failed", 0.0, f"job {state['handle'].job_id}: {str(e).strip()[-600:]}")
+            _relay(state["handle"].paths.stdout, state["offset"])
+            log_line(f"{name}: {outcomes[name].status} in {outcomes[name].duration_s:.1f} s {outcomes[name].error}")
+            if state["gpu"] is not None: free_gpus.append(state["gpu"])
+            del running[name]
+    return outcomes
+
 # %% ../nbs/25_runner.ipynb #67f10e90
 def _check_kernel(kernel: str = KERNEL_NAME):
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -383,11 +427,15 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
         dry_run: bool = False,  # stand-ins of the profile's models on the CPU, sizes capped; results in `<out>/<profile>-dry`
         prepare_first: bool = False,  # run every notebook's preparation cells before executing any notebook
         notebooks: bool = True,  # execute the notebooks (False with prepare_first: prepare only)
+        executor: str = "serial",  # "serial": one after another in this process; "local": submitit jobs (`run_local`)
+        n_jobs: int = 1,  # with the local executor: notebooks at once
        ) -> int:
     "Execute notebooks under a profile; return the exit status (0 when all succeeded)."
     notebooks_dir = Path(notebooks_dir or repro_dir())
     profiles_dir = Path(profiles_dir or notebooks_dir / "profiles")
     out = Path(out or runs_dir())
+    if executor not in EXECUTORS: raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if not isinstance(n_jobs, int) or n_jobs < 1: raise ValueError(f"jobs must be a positive int, got {n_jobs!r}")
     jobs = plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir, dry_run)
     if not jobs:
         print(f"No reproduction notebooks in {notebooks_dir}: nothing to run.")
@@ -413,7 +461,8 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
     if not notebooks:
         if dry_run: os.environ.pop(STAND_INS_ENV_VAR, None)
         return int(bool(unprepared))
-    for i, job in enumerate(tqdm(jobs, desc=f"notebooks ({profile})", disable=not bars)):
+    submitted = []  # the local executor's jobs, run together below
+    for i, job in enumerate(tqdm(jobs, desc=f"notebooks ({profile})", disable=not bars or executor != "serial")):
         if job not in todo:
             outcomes[job.name] = Outcome(job.name, "skipped")
             continue
@@ -422,9 +471,15 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
                 job.name, "failed", 0.0, f"its preparation failed: {unprepared[job.name].error}"
             )
             continue
+        if executor != "serial":
+            submitted.append(job)
+            continue
         if progress and not bars: log_line(f"running {job.name} ({i + 1} of {len(jobs)})")
         outcomes[job.name] = outcome = execute(job, out, profile, log_output, bars, kernel)
         log_line(f"{job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}")
+    if submitted:
+        outcomes.update(run_local(submitted, out, profile, n_jobs, log_output, kernel))
+        outcomes = {job.name: outcomes[job.name] for job in jobs}  # the notebooks' order, as in the serial run
     summary = write_summary(out, profile, outcomes)
     if dry_run: os.environ.pop(STAND_INS_ENV_VAR, None)
     print(f"summary: {summary}")
@@ -470,13 +525,16 @@ def command_line() -> argparse.ArgumentParser:
     r.add_argument(
         "--prepare", action="store_true", help="first run every notebook's preparation cells (models, caches, SAEs)"
     )
+    r.add_argument("--executor", default="serial", choices=EXECUTORS,
+                   help="serial: one notebook after another here (default); local: each a submitit job on this machine")
+    r.add_argument("--jobs", type=int, default=1, help="with --executor local: notebooks at once (default 1)")
     r.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
     r.add_argument(
         "--profiles-dir", default=None, help="another folder of profiles (default: paper_reproductions/profiles)"
     )
     pr = sub.add_parser("prepare", help="train, convert and cache what the notebooks need, without running them")
     for action in r._actions:
-        if action.dest not in ("help", "resume", "log_output", "prepare"): pr._add_action(action)
+        if action.dest not in ("help", "resume", "log_output", "prepare", "executor", "jobs"): pr._add_action(action)
     l = sub.add_parser("list", help="notebooks and their parameters")
     l.add_argument("--profile", default=None)
     l.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
@@ -514,7 +572,8 @@ def main(argv: list[str] | None = None) -> int:
             preparing_only = args.command == "prepare"
             return run(args.names, args.profile, args.params, args.out, getattr(args, "resume", False), getattr(args, "log_output", False),
                        args.notebooks_dir, args.profiles_dir, kernel=args.kernel, dry_run=args.dry_run,
-                       prepare_first=preparing_only or args.prepare, notebooks=not preparing_only)
+                       prepare_first=preparing_only or args.prepare, notebooks=not preparing_only,
+                       executor=getattr(args, "executor", "serial"), n_jobs=getattr(args, "jobs", 1))
         if args.command == "list":
             print(describe(args.notebooks_dir, args.profile, args.profiles_dir)); return 0
         if args.command == "compare": return _print_comparison(args.first, args.second, args.tolerance)

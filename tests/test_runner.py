@@ -154,3 +154,22 @@ def test_prepare_runs_only_the_tagged_cells_and_relays_their_progress(project):
     done = runner(nbs, out, "adds", "breaks", "--prepare")  # preparation first, then every notebook; breaks has nothing to prepare
     assert done.returncode == 1 and "preparation of breaks: skipped" in done.stderr
     assert json.loads((out / "smoke" / "adds" / "results.json").read_text())["metrics"]["total"] == 6
+
+
+def test_the_local_executor_runs_each_notebook_as_a_job_and_gives_the_serial_results(project, tmp_path):
+    "Two notebooks as submitit jobs on this machine, two at once: the serial run's metrics, the failure kept and summarised."
+    nbs, out = project
+    serial = runner(nbs, out, "adds", "--profile", "smoke")
+    assert serial.returncode == 0, serial.stderr
+    local_out = tmp_path / "local"
+    done = runner(nbs, local_out, "breaks", "adds", "--profile", "smoke", "--executor", "local", "--jobs", "2")
+    assert done.returncode == 1, done.stderr  # one notebook failed
+    said = done.stdout + done.stderr
+    assert "adds: job" in said and "breaks: failed" in said and "submitit INFO" not in said
+    first, second = (json.loads((o / "smoke" / "adds" / "results.json").read_text()) for o in (out, local_out))
+    assert first["metrics"] == second["metrics"]
+    executed = nbformat.read(local_out / "smoke" / "breaks.ipynb", as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in executed.cells for o in c.get("outputs", []))
+    summary = (local_out / "smoke" / "summary.md").read_text()
+    assert "| breaks | failed |" in summary and "this notebook fails on purpose" in summary and "| adds | ok |" in summary
+    assert list((local_out / "smoke" / "jobs").iterdir()), "submitit keeps each job's logs"
