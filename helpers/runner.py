@@ -30,11 +30,11 @@ from .core import (PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir,
 from .results import compare_runs, format_value, results_markdown, run_results, validate_results, verdict_changes, verdict_counts
 
 # %% auto #0
-__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'SMOKE_NOTE', 'EXECUTORS', 'Parameter',
-           'parameters_cell', 'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job', 'discover',
-           'plan', 'Outcome', 'results_path', 'finished', 'execute', 'relay_progress', 'preparation_notebook',
-           'prepare', 'cache_sizes', 'summarize', 'write_summary', 'run_local', 'run', 'describe', 'command_line',
-           'main']
+__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'SMOKE_NOTE', 'EXECUTORS', 'SLURM_KEYS',
+           'Parameter', 'parameters_cell', 'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job',
+           'discover', 'plan', 'Outcome', 'results_path', 'finished', 'execute', 'relay_progress',
+           'preparation_notebook', 'prepare', 'cache_sizes', 'summarize', 'write_summary', 'submitit_executor',
+           'run_jobs', 'run', 'describe', 'command_line', 'main']
 
 # %% ../nbs/25_runner.ipynb #b952757b
 KERNEL_NAME = project_setting("jupyter_kernel")  # registered inside the venv by `make install`
@@ -352,7 +352,7 @@ def write_summary(out: Path, profile: str, outcomes: dict | None = None) -> Path
     return path
 
 # %% ../nbs/25_runner.ipynb #94fe4b01
-EXECUTORS = ("serial", "local")
+EXECUTORS = ("serial", "local", "slurm")
 
 def _relay(path: Path, offset: int) -> int:
     "Print the whole lines a job's log gained since `offset`; return the new offset."
@@ -364,23 +364,51 @@ def _relay(path: Path, offset: int) -> int:
     return offset + len(complete)
 
 # %% ../nbs/25_runner.ipynb #d323fdab
-def run_local(jobs: list[Job], out: Path, profile: str, n_jobs: int = 1, log_output: bool = False, kernel: str = KERNEL_NAME,
-              timeout_min: float = 24 * 60,  # a job running longer is stopped by submitit
-              every: float = 1.0,  # seconds between two looks at the jobs
-             ) -> dict[str, Outcome]:
-    "Each notebook a submitit job on this machine, `n_jobs` at a time, each with a GPU of its own where there are any."
+SLURM_KEYS = {"partition": str, "account": str, "time": int, "gpus": int, "mem_gb": int, "cpus": int, "setup": list}
+
+def submitit_executor(kind: str, folder: Path,
+                      slurm: dict | None = None,  # partition, account, time (minutes), gpus, mem_gb, cpus per job; setup lines
+                      timeout_min: int = 24 * 60):  # the local executor's limit per job
+    "A submitit executor whose jobs keep their files in `folder`: on this machine, or on Slurm with this venv's Python."
     import submitit
+    if kind == "local":
+        executor = submitit.LocalExecutor(folder=Path(folder) / "%j")
+        executor.update_parameters(timeout_min=timeout_min)
+        return executor
+    slurm = dict(slurm or {})
+    unknown = set(slurm) - set(SLURM_KEYS)
+    if unknown: raise ValueError(f"unknown Slurm settings {sorted(unknown)}: choose from {', '.join(SLURM_KEYS)}")
+    executor = submitit.SlurmExecutor(folder=Path(folder) / "%j", python=sys.executable)
+    chosen = {"partition": slurm.get("partition"), "account": slurm.get("account"), "time": slurm.get("time", 60),
+              "gpus_per_node": slurm.get("gpus"), "mem": f"{slurm['mem_gb']}GB" if slurm.get("mem_gb") else None,
+              "cpus_per_task": slurm.get("cpus"), "setup": list(slurm.get("setup", [])), "job_name": "interp-reproductions"}
+    executor.update_parameters(**{k: v for k, v in chosen.items() if v is not None})
+    return executor
+
+# %% ../nbs/25_runner.ipynb #59ce4a95
+def run_jobs(jobs: list[Job], out: Path, profile: str, executor: str = "local", n_jobs: int = 1, log_output: bool = False,
+             kernel: str = KERNEL_NAME, slurm: dict | None = None,
+             wait: bool = True,  # False: submit, record the jobs in `jobs/submitted.json`, and return
+             every: float = 1.0,  # seconds between two looks at the jobs
+            ) -> dict[str, Outcome]:
+    "Each notebook a submitit job (`local`: `n_jobs` at a time, one GPU each where there are GPUs; `slurm`: as Slurm allows)."
     import torch
-    executor = submitit.LocalExecutor(folder=Path(out) / profile / "jobs" / "%j")
-    free_gpus = list(range(torch.cuda.device_count()))
-    waiting, running, outcomes = list(jobs), {}, {}
+    folder = Path(out) / profile / "jobs"
+    runner = submitit_executor(executor, folder, slurm)
+    free_gpus = list(range(torch.cuda.device_count())) if executor == "local" else []
+    at_once = n_jobs if executor == "local" else len(jobs)
+    waiting, running, outcomes, submitted = list(jobs), {}, {}, {}
     while waiting or running:
-        while waiting and len(running) < n_jobs and (free_gpus or not torch.cuda.device_count()):
+        while waiting and len(running) < at_once and (free_gpus or executor != "local" or not torch.cuda.device_count()):
             job, gpu = waiting.pop(0), free_gpus.pop(0) if free_gpus else None
-            executor.update_parameters(timeout_min=timeout_min, **({"gpus_per_node": 1, "visible_gpus": (gpu,)} if gpu is not None else {}))
-            handle = executor.submit(execute, job, out, profile, log_output, False, kernel)
-            log_line(f"{job.name}: job {handle.job_id} started" + (f" on GPU {gpu}" if gpu is not None else ""))
+            if gpu is not None: runner.update_parameters(gpus_per_node=1, visible_gpus=(gpu,))
+            handle = runner.submit(execute, job, out, profile, log_output, False, kernel)
+            submitted[job.name] = handle.job_id
+            log_line(f"{job.name}: job {handle.job_id} submitted" + (f", GPU {gpu}" if gpu is not None else ""))
             running[job.name] = {"handle": handle, "gpu": gpu, "offset": 0}
+        if not wait:
+            atomic_write(folder / "submitted.json", lambda tmp: tmp.write_text(json.dumps(submitted, indent=2)))
+            return {}
         time.sleep(every)
         for name, state in list(running.items()):
             state["offset"] = _relay(state["handle"].paths.stdout, state["offset"])
@@ -427,8 +455,10 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
         dry_run: bool = False,  # stand-ins of the profile's models on the CPU, sizes capped; results in `<out>/<profile>-dry`
         prepare_first: bool = False,  # run every notebook's preparation cells before executing any notebook
         notebooks: bool = True,  # execute the notebooks (False with prepare_first: prepare only)
-        executor: str = "serial",  # "serial": one after another in this process; "local": submitit jobs (`run_local`)
+        executor: str = "serial",  # "serial": one after another in this process; "local" or "slurm": submitit jobs (`run_jobs`)
         n_jobs: int = 1,  # with the local executor: notebooks at once
+        slurm: dict | None = None,  # with the Slurm executor: the resources of each job (`submitit_executor`)
+        wait: bool = True,  # False: submit the jobs and return
        ) -> int:
     "Execute notebooks under a profile; return the exit status (0 when all succeeded)."
     notebooks_dir = Path(notebooks_dir or repro_dir())
@@ -478,7 +508,10 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
         outcomes[job.name] = outcome = execute(job, out, profile, log_output, bars, kernel)
         log_line(f"{job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}")
     if submitted:
-        outcomes.update(run_local(submitted, out, profile, n_jobs, log_output, kernel))
+        outcomes.update(run_jobs(submitted, out, profile, executor, n_jobs, log_output, kernel, slurm, wait))
+        if not wait:
+            print(f"{len(submitted)} jobs submitted; their ids are in {out / profile / 'jobs' / 'submitted.json'}")
+            return 0
         outcomes = {job.name: outcomes[job.name] for job in jobs}  # the notebooks' order, as in the serial run
     summary = write_summary(out, profile, outcomes)
     if dry_run: os.environ.pop(STAND_INS_ENV_VAR, None)
@@ -525,16 +558,19 @@ def command_line() -> argparse.ArgumentParser:
     r.add_argument(
         "--prepare", action="store_true", help="first run every notebook's preparation cells (models, caches, SAEs)"
     )
-    r.add_argument("--executor", default="serial", choices=EXECUTORS,
-                   help="serial: one notebook after another here (default); local: each a submitit job on this machine")
+    r.add_argument("--executor", default="serial", choices=EXECUTORS, help="serial: one notebook after another here (default); "
+                   "local: each a submitit job on this machine; slurm: each a Slurm job")
     r.add_argument("--jobs", type=int, default=1, help="with --executor local: notebooks at once (default 1)")
+    r.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"with --executor slurm, a job's resources: {', '.join(SLURM_KEYS)} (setup: repeat it, one line each)")
+    r.add_argument("--no-wait", action="store_true", help="submit the jobs and return")
     r.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
     r.add_argument(
         "--profiles-dir", default=None, help="another folder of profiles (default: paper_reproductions/profiles)"
     )
     pr = sub.add_parser("prepare", help="train, convert and cache what the notebooks need, without running them")
     for action in r._actions:
-        if action.dest not in ("help", "resume", "log_output", "prepare", "executor", "jobs"): pr._add_action(action)
+        if action.dest not in ("help", "resume", "log_output", "prepare", "executor", "jobs", "slurm", "no_wait"): pr._add_action(action)
     l = sub.add_parser("list", help="notebooks and their parameters")
     l.add_argument("--profile", default=None)
     l.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
@@ -564,6 +600,16 @@ def _print_comparison(first: str, second: str, tolerance: float = 0.0) -> int:
     print(f"{len(changes)} verdicts differ")
     return int(bool(found))
 
+def _slurm_settings(pairs: list[str]) -> dict:
+    "`--slurm KEY=VALUE` options as settings, each value of its key's type; `setup` collects its lines."
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in SLURM_KEYS: raise ValueError(f"--slurm takes KEY=VALUE with KEY one of {', '.join(SLURM_KEYS)}, got {pair!r}")
+        if key == "setup": settings.setdefault("setup", []).append(value)
+        else: settings[key] = SLURM_KEYS[key](value)
+    return settings
+
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point (`python -m helpers.runner`)."
     args = command_line().parse_args(argv)
@@ -573,7 +619,8 @@ def main(argv: list[str] | None = None) -> int:
             return run(args.names, args.profile, args.params, args.out, getattr(args, "resume", False), getattr(args, "log_output", False),
                        args.notebooks_dir, args.profiles_dir, kernel=args.kernel, dry_run=args.dry_run,
                        prepare_first=preparing_only or args.prepare, notebooks=not preparing_only,
-                       executor=getattr(args, "executor", "serial"), n_jobs=getattr(args, "jobs", 1))
+                       executor=getattr(args, "executor", "serial"), n_jobs=getattr(args, "jobs", 1),
+                       slurm=_slurm_settings(getattr(args, "slurm", [])), wait=not getattr(args, "no_wait", False))
         if args.command == "list":
             print(describe(args.notebooks_dir, args.profile, args.profiles_dir)); return 0
         if args.command == "compare": return _print_comparison(args.first, args.second, args.tolerance)

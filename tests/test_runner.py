@@ -173,3 +173,28 @@ def test_the_local_executor_runs_each_notebook_as_a_job_and_gives_the_serial_res
     summary = (local_out / "smoke" / "summary.md").read_text()
     assert "| breaks | failed |" in summary and "this notebook fails on purpose" in summary and "| adds | ok |" in summary
     assert list((local_out / "smoke" / "jobs").iterdir()), "submitit keeps each job's logs"
+
+
+def test_the_slurm_executor_writes_one_sbatch_script_per_notebook(project, tmp_path):
+    "Against a stand-in `sbatch` that keeps the script it is given: the resources asked for, the logs' paths, this venv's Python, the setup lines."
+    import os
+    nbs, out = project
+    bin_dir, kept = tmp_path / "bin", tmp_path / "kept"
+    bin_dir.mkdir(); kept.mkdir()
+    (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncp "$1" "{kept}/$(basename "$(dirname "$1")").sh"\necho "Submitted batch job 4242"\n')
+    (bin_dir / "srun").write_text("#!/bin/sh\nexit 1\n")  # submitit looks for it before it submits
+    for tool in ("sbatch", "srun"): (bin_dir / tool).chmod(0o755)
+    cmd = [sys.executable, "-m", "helpers.runner", "run", "adds", "--profile", "smoke", "--notebooks-dir", str(nbs),
+           "--profiles-dir", str(nbs / "profiles"), "--out", str(out), "--executor", "slurm", "--no-wait",
+           "--slurm", "partition=gpu", "--slurm", "account=interp", "--slurm", "time=120", "--slurm", "gpus=1",
+           "--slurm", "mem_gb=64", "--slurm", "setup=module load cuda/12.4"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "smoke" / "jobs" / "submitted.json").read_text()) == {"adds": "4242"}
+    (script,) = [p.read_text() for p in kept.iterdir()]
+    for line in ("#SBATCH --partition=gpu", "#SBATCH --account=interp", "#SBATCH --time=120", "#SBATCH --gpus-per-node=1",
+                 "#SBATCH --mem=64GB", "module load cuda/12.4", str(Path(sys.executable))):
+        assert line in script, line
+    assert f"--output={out / 'smoke' / 'jobs'}" in script
+    bad = subprocess.run([*cmd[:-2], "--slurm", "gpu=1"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "--slurm takes KEY=VALUE" in bad.stderr
