@@ -34,7 +34,7 @@ __all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_
            'Parameter', 'parameters_cell', 'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job',
            'discover', 'plan', 'Outcome', 'results_path', 'finished', 'execute', 'relay_progress',
            'preparation_notebook', 'prepare', 'cache_sizes', 'summarize', 'write_summary', 'submitit_executor',
-           'run_jobs', 'run', 'describe', 'command_line', 'main']
+           'run_jobs', 'submitted_outcomes', 'run', 'describe', 'command_line', 'main']
 
 # %% ../nbs/25_runner.ipynb #b952757b
 KERNEL_NAME = project_setting("jupyter_kernel")  # registered inside the venv by `make install`
@@ -323,7 +323,7 @@ def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = Non
         if status == "failed" or results is None:
             error = outcome.error if outcome else _last_error(base / f"{name}.ipynb")
             rows.append(f"| {name} | {status} | {format_value(outcome.duration_s if outcome else None)} | – | – | – |")
-            if error: sections.append(f"### {name}\n\nFailed: `{error}`\n")
+            if error: sections.append(f"### {name}\n\n{'Still running' if status == 'running' else 'Failed'}: `{error}`\n")
             continue
         env, counts = results["environment"], verdict_counts(results.get("verdicts", []))
         totals = {a: totals.get(a, 0) + n for a, n in counts.items()}
@@ -420,6 +420,21 @@ def run_jobs(jobs: list[Job], out: Path, profile: str, executor: str = "local", 
             log_line(f"{name}: {outcomes[name].status} in {outcomes[name].duration_s:.1f} s {outcomes[name].error}")
             if state["gpu"] is not None: free_gpus.append(state["gpu"])
             del running[name]
+    return outcomes
+
+# %% ../nbs/25_runner.ipynb #08813330
+def submitted_outcomes(out: Path, profile: str) -> dict[str, Outcome]:
+    "The outcomes of the jobs `run_jobs(..., wait=False)` submitted: from each job's result file, or 'running' while it has none."
+    from submitit.core.utils import pickle_load
+    folder = Path(out) / profile / "jobs"
+    try: submitted = json.loads((folder / "submitted.json").read_text())
+    except FileNotFoundError: return {}
+    outcomes = {}
+    for name, job_id in submitted.items():
+        result = folder / job_id / f"{job_id}_0_result.pkl"  # written by submitit when the job ends
+        if not result.exists(): outcomes[name] = Outcome(name, "running", 0.0, f"job {job_id} has not finished"); continue
+        kind, value = pickle_load(result)  # the runner's own job file
+        outcomes[name] = value if kind == "success" else Outcome(name, "failed", 0.0, f"job {job_id}: {str(value).strip()[-600:]}")
     return outcomes
 
 # %% ../nbs/25_runner.ipynb #67f10e90
@@ -624,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             print(describe(args.notebooks_dir, args.profile, args.profiles_dir)); return 0
         if args.command == "compare": return _print_comparison(args.first, args.second, args.tolerance)
-        print(write_summary(Path(args.out or runs_dir()), args.profile).read_text()); return 0
+        out = Path(args.out or runs_dir())
+        print(write_summary(out, args.profile, submitted_outcomes(out, args.profile) or None).read_text()); return 0
     except (ValueError, TypeError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -198,3 +198,25 @@ def test_the_slurm_executor_writes_one_sbatch_script_per_notebook(project, tmp_p
     assert f"--output={out / 'smoke' / 'jobs'}" in script
     bad = subprocess.run([*cmd[:-2], "--slurm", "gpu=1"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "--slurm takes KEY=VALUE" in bad.stderr
+
+
+def test_report_collects_the_jobs_submitted_without_waiting(project, tmp_path):
+    "A job still running is listed as such; one that died gives its traceback (as submitit leaves it) to the summary."
+    import os
+    from submitit.core.utils import cloudpickle_dump
+    nbs, out = project
+    bin_dir = tmp_path / "bin"; bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text('#!/bin/sh\necho "Submitted batch job 77"\n')
+    (bin_dir / "srun").write_text("#!/bin/sh\nexit 1\n")
+    for tool in ("sbatch", "srun"): (bin_dir / tool).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    common = ["--profile", "smoke", "--out", str(out)]
+    submit = [sys.executable, "-m", "helpers.runner", "run", "adds", *common, "--notebooks-dir", str(nbs),
+              "--profiles-dir", str(nbs / "profiles"), "--executor", "slurm", "--no-wait"]
+    assert subprocess.run(submit, capture_output=True, text=True, cwd=ROOT, env=env).returncode == 0
+    report = [sys.executable, "-m", "helpers.runner", "report", *common]
+    running = subprocess.run(report, capture_output=True, text=True, cwd=ROOT)
+    assert "| adds | running |" in running.stdout and "job 77 has not finished" in running.stdout
+    cloudpickle_dump(("error", "Traceback (most recent call last):\nMemoryError: the node ran out"), out / "smoke" / "jobs" / "77" / "77_0_result.pkl")
+    died = subprocess.run(report, capture_output=True, text=True, cwd=ROOT)
+    assert "| adds | failed |" in died.stdout and "MemoryError: the node ran out" in died.stdout
