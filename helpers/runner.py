@@ -32,7 +32,7 @@ from .results import compare_runs, format_value, results_markdown, run_results, 
 # %% auto #0
 __all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'SMOKE_NOTE', 'EXECUTORS', 'SLURM_KEYS',
            'Parameter', 'parameters_cell', 'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job',
-           'discover', 'plan', 'Outcome', 'results_path', 'finished', 'execute', 'relay_progress',
+           'discover', 'plan', 'Outcome', 'results_path', 'finished', 'execute', 'new_lines', 'relay_progress',
            'preparation_notebook', 'prepare', 'cache_sizes', 'summarize', 'write_summary', 'submitit_executor',
            'run_jobs', 'submitted_outcomes', 'run', 'describe', 'command_line', 'main']
 
@@ -232,6 +232,13 @@ def execute(job: Job, out: Path, profile: str, log_output: bool = False, progres
         )
 
 # %% ../nbs/25_runner.ipynb #6c05df95
+def new_lines(path: Path, offset: int) -> tuple[list[str], int]:
+    "The whole lines a growing file gained since `offset`, and the offset after them (a line still being written waits)."
+    try: text = path.read_text()
+    except FileNotFoundError: return [], offset
+    complete = text[offset:text.rfind("\n") + 1]
+    return complete.splitlines(), offset + len(complete)
+
 @contextmanager
 def relay_progress(name: str,  # the notebook, printed before each line
                    every: float = 1.0):  # seconds between two reads of the file
@@ -242,11 +249,8 @@ def relay_progress(name: str,  # the notebook, printed before each line
     stop, offset = threading.Event(), 0
     def pump():
         nonlocal offset
-        try: text = path.read_text()
-        except FileNotFoundError: return
-        complete = text[offset:text.rfind("\n") + 1]  # whole lines only
-        offset += len(complete)
-        for line in complete.splitlines():
+        lines, offset = new_lines(path, offset)
+        for line in lines:
             if interactive(): tqdm.write(f"  {name} | {line}", file=sys.stderr)  # above the runner's bars
             else: log_line(f"  {name} | {line}")
     def loop():
@@ -356,12 +360,10 @@ EXECUTORS = ("serial", "local", "slurm")
 
 def _relay(path: Path, offset: int) -> int:
     "Print the whole lines a job's log gained since `offset`; return the new offset."
-    try: text = path.read_text()
-    except FileNotFoundError: return offset
-    complete = text[offset:text.rfind("\n") + 1]
-    for line in complete.splitlines():
+    lines, offset = new_lines(path, offset)
+    for line in lines:
         if line.strip() and not line.startswith("submitit "): print(line, flush=True)  # submitit's own lines stay in the log
-    return offset + len(complete)
+    return offset
 
 # %% ../nbs/25_runner.ipynb #d323fdab
 SLURM_KEYS = {"partition": str, "account": str, "time": int, "gpus": int, "mem_gb": int, "cpus": int, "setup": list}
