@@ -25,7 +25,8 @@ from .papers import METRICS, PAPER_RANGES, PAPER_VALUES, PAPERS, describe_metric
 __all__ = ['NUMBERS', 'RESULTS_SCHEMA', 'validate_results', 'resolve_results_dir', 'save_figure', 'save_table', 'verdict',
            'answer', 'verdict_counts', 'at_chance', 'interval_verdict', 'compare_verdict', 'ordering_verdicts',
            'format_value', 'metrics_csv', 'results_markdown', 'parameter_names', 'run_parameters', 'write_results',
-           'beside_paper', 'Findings', 'run_results', 'compare_runs', 'verdict_changes']
+           'beside_paper', 'Findings', 'run_results', 'compare_runs', 'verdict_changes', 'grid_results',
+           'grid_verdicts', 'grid_markdown']
 
 # %% ../nbs/21_results.ipynb #efcbbc87
 # A metric is a number, or a short list of numbers where the quantity is a set (e.g. the top Fourier periods).
@@ -359,3 +360,56 @@ def verdict_changes(first: Path | str,  # a profile's results folder
                 changes.append({"notebook": name, "group": key[0], "first": x and x["claim"], "first_answer": x and answer(x),
                                 "second": y and y["claim"], "second_answer": y and answer(y)})
     return changes
+
+# %% ../nbs/21_results.ipynb #1c3da6e4
+def _natural(text: str) -> list:
+    "Sort key that puts seed=2 before seed=10."
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+def grid_results(folder: Path | str) -> dict[str, dict[str, dict]]:
+    "notebook -> cell -> its results.json, for the grid cells of a profile's results folder (`runs/<profile>/<notebook>/<cell>/`)."
+    found = {}
+    for p in sorted(Path(folder).glob("*/*/results.json"), key=lambda p: _natural(str(p))):
+        found.setdefault(p.parent.parent.name, {})[p.parent.name] = json.loads(p.read_text())
+    return found
+
+# %% ../nbs/21_results.ipynb #64a30f23
+def _spread(values: list) -> list[str]:
+    "A metric over the cells: mean, standard deviation and range of numbers; a list metric as its one value, or how many differ."
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        s = pd.Series(values, dtype=float)
+        sd = format_value(float(s.std())) if len(s) > 1 else "–"
+        return [format_value(float(s.mean())), sd, f"{format_value(float(s.min()))} to {format_value(float(s.max()))}"]
+    distinct = {json.dumps(v) for v in values}
+    return [format_value(values[0]) if len(distinct) == 1 else f"{len(distinct)} different values", "", ""]
+
+def grid_verdicts(runs: dict[str, dict],  # cell -> results.json, all of one notebook
+                 ) -> list[dict]:
+    "Each verdict of a grid: group, claim (its numbers as # where they differ by cell), cells, yes / no / not applicable counts, whether it flips."
+    found = {}
+    for results in runs.values():
+        for v in results.get("verdicts", []): found.setdefault(_verdict_key(v), []).append(v)
+    return [{"group": group, "claim": vs[0]["claim"] if len({v["claim"] for v in vs}) == 1 else masked, "cells": len(vs),
+             **(counts := verdict_counts(vs)), "flips": bool(counts["yes"] and counts["no"])} for (group, masked), vs in found.items()]
+
+def grid_markdown(runs: dict[str, dict],  # cell -> results.json, all of one notebook
+                 ) -> str:
+    "A notebook's grid as tables grouped like one run's: each metric's spread over the cells, each verdict as 'holds in k of n'."
+    notebook = next(iter(runs.values()))["notebook"]
+    groups = {key: group[0] for key, group in METRICS.get(notebook, {}).items()}
+    described, values = {}, {}
+    for results in runs.values():
+        for r in _metric_rows(results):
+            described.setdefault(r["metric"], r)
+            if r["value"] is not None: values.setdefault(r["metric"], []).append(r["value"])
+    rows = {}
+    for name, r in described.items():
+        paper = format_value(r["paper_value"]) + (f" ({r['paper_model']})" if r["paper_model"] and r["paper_model"] != runs[next(iter(runs))]["model"] else "")
+        spread = _spread(values[name]) if name in values else ["–", "", ""]
+        rows.setdefault(r["group"], []).append(f"| {r['label']} | {' | '.join(spread)} | {len(values.get(name, []))} | {paper} | `{name}` |")
+        groups.setdefault(r["group"], r["title"])
+    for v in grid_verdicts(runs):
+        said = f"holds in {v['yes']} of {v['cells']}" + (f" ({v['not applicable']} not applicable)" if v["not applicable"] else "")
+        rows.setdefault(v["group"], []).append(f"| **verdict:** {v['claim']} | {'**flips**: ' if v['flips'] else ''}{said} | | | {v['cells']} | | |")
+    head = "| quantity | mean | sd | range | cells | paper | metric |\n|---|---|---|---|---|---|---|\n"
+    return "\n".join(f"**{groups[key]}**\n\n{head}" + "\n".join(rows[key]) + "\n" for key in groups if key in rows)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import itertools
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -27,14 +29,17 @@ from tqdm.auto import tqdm
 
 from .core import (PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir, interactive, log_line, project_setting,
                           repro_dir, runs_dir)
-from .results import compare_runs, format_value, results_markdown, run_results, validate_results, verdict_changes, verdict_counts
+from .results import (compare_runs, grid_markdown, grid_results, grid_verdicts, results_markdown, run_results, validate_results,
+                             verdict_changes, verdict_counts)
 
 # %% auto #0
-__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'SMOKE_NOTE', 'EXECUTORS', 'SLURM_KEYS',
-           'Parameter', 'parameters_cell', 'read_parameters', 'type_ok', 'load_profile', 'parse_overrides', 'Job',
-           'discover', 'plan', 'Outcome', 'results_path', 'finished', 'execute', 'new_lines', 'relay_progress',
-           'preparation_notebook', 'prepare', 'cache_sizes', 'summarize', 'write_summary', 'submitit_executor',
-           'run_jobs', 'submitted_outcomes', 'run', 'describe', 'command_line', 'main']
+__all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'PROFILE_BLOCKS', 'DRY_RUN_CAPS', 'PREPARE_TAG', 'SMOKE_NOTE', 'EXECUTORS',
+           'SLURM_KEYS', 'Parameter', 'parameters_cell', 'read_parameters', 'type_ok', 'load_profile',
+           'parse_overrides', 'parse_grid', 'profile_grid', 'cell_name', 'Job', 'discover', 'plan', 'Outcome',
+           'results_path', 'finished', 'execute', 'new_lines', 'relay_progress', 'preparation_notebook', 'prepare',
+           'prepare_all', 'cache_sizes', 'summarize', 'write_summary', 'check_slurm', 'submitit_executor', 'run_jobs',
+           'submit_preparation', 'submitted_outcomes', 'grid_overview', 'update_readme_grid', 'run', 'describe',
+           'command_line', 'main']
 
 # %% ../nbs/25_runner.ipynb #b952757b
 KERNEL_NAME = project_setting("jupyter_kernel")  # registered inside the venv by `make install`
@@ -90,8 +95,12 @@ def type_ok(value, types: tuple) -> bool:
     return isinstance(value, tuple(t for t in types if t is not type(None)))
 
 # %% ../nbs/25_runner.ipynb #f8eea31b
-def load_profile(profile: str, profiles_dir: Path) -> dict:
-    "Notebook name -> parameters for a profile; a clear error for a profile that does not exist."
+PROFILE_BLOCKS = ("grid", "slurm")  # a profile's settings of the run, beside its notebooks
+
+def load_profile(profile: str, profiles_dir: Path,
+                 block: str | None = None,  # "grid" or "slurm": that block of the profile instead of its notebooks
+                ) -> dict:
+    "Notebook name -> parameters for a profile (or one of its blocks); a clear error for a profile that does not exist."
     path = Path(profiles_dir) / f"{profile}.yaml"
     if not path.exists():
         known = sorted(p.stem for p in Path(profiles_dir).glob("*.yaml"))
@@ -101,7 +110,8 @@ def load_profile(profile: str, profiles_dir: Path) -> dict:
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict) or not all(isinstance(v, dict) or v is None for v in data.values()):
         raise ValueError(f"{path} must map each notebook name to a mapping of parameters.")
-    return {name: dict(values or {}) for name, values in data.items()}
+    if block: return dict(data.get(block) or {})
+    return {name: dict(values or {}) for name, values in data.items() if name not in PROFILE_BLOCKS}
 
 # %% ../nbs/25_runner.ipynb #6a4cbbe4
 def parse_overrides(pairs: list[str]) -> list[tuple[str | None, str, object]]:
@@ -114,13 +124,44 @@ def parse_overrides(pairs: list[str]) -> list[tuple[str | None, str, object]]:
         out.append((target or None, key.strip(), yaml.safe_load(raw)))
     return out
 
+# %% ../nbs/25_runner.ipynb #e4b821d4
+def parse_grid(pairs: list[str]) -> list[tuple[str | None, str, list]]:
+    "Parse `--grid [notebook.]key=value1,value2,...` arguments (values read as YAML) into (notebook or None, key, values)."
+    out = []
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        try: values = yaml.safe_load(f"[{raw}]") if sep else None
+        except yaml.YAMLError as e: raise ValueError(f"--grid {pair!r}: the values are not YAML ({e.problem})") from None
+        if not values: raise ValueError(f"--grid expects key=value1,value2,..., got {pair!r}")
+        target, _, key = key.rpartition(".")
+        out.append((target or None, key.strip(), values))
+    return out
+
+# %% ../nbs/25_runner.ipynb #cb7ec07f
+def profile_grid(block: dict) -> list[tuple[str | None, str, list]]:
+    "A profile's `grid:` block (`[notebook.]key: [values]`) in `parse_grid`'s form."
+    bad = [key for key, values in block.items() if not isinstance(values, list) or not values]
+    if bad: raise ValueError(f"a profile's grid maps each parameter to a list of values; not so for {bad}")
+    return [(*(key.rpartition(".")[::2] if "." in key else (None, key)), values) for key, values in block.items()]
+
 # %% ../nbs/25_runner.ipynb #337badeb
+def cell_name(cell: dict) -> str:
+    "A grid cell's folder name: its parameters as `key=value`, each value's JSON reduced to a file name's characters."
+    slug = lambda v: re.sub(r"[^\w.+-]+", "-", json.dumps(v, sort_keys=True)).strip("-")
+    return ",".join(f"{key}={slug(value)}" for key, value in cell.items())
+
 @dataclass
 class Job:
-    "One notebook to execute with its final parameters."
+    "One notebook to execute with its final parameters (in a grid, those of one cell)."
     name: str
     path: Path
     params: dict = field(default_factory=dict)
+    cell: dict = field(default_factory=dict)  # the grid's values for this job; empty outside a grid
+
+    @property
+    def key(self) -> str:
+        "Where its outputs go under the profile's folder: the notebook's name, then the cell's in a grid."
+        return f"{self.name}/{cell_name(self.cell)}" if self.cell else self.name
 
     @property
     def params_hash(self) -> str:
@@ -137,8 +178,9 @@ def discover(notebooks_dir: Path) -> dict[str, Path]:
 # %% ../nbs/25_runner.ipynb #e47e28da
 def plan(names: list[str], profile: str, overrides: list, notebooks_dir: Path, profiles_dir: Path,
          dry_run: bool = False,  # apply the dry run's caps (`profiles/dry_run/<profile>.yaml`) after the profile's values
+         grid: list = (),  # `parse_grid`'s (notebook or None, key, values): one job per combination of values
         ) -> list[Job]:
-    "Jobs with their validated parameters (profile values, the dry run's caps when asked, then overrides)."
+    "Jobs with their validated parameters (profile values, the dry run's caps when asked, overrides, then a grid's cell)."
     available = discover(notebooks_dir)
     unknown = [n for n in names if n not in available]
     if unknown: raise ValueError(f"Unknown notebook(s) {unknown}: available are {', '.join(available) or 'none'}.")
@@ -146,14 +188,17 @@ def plan(names: list[str], profile: str, overrides: list, notebooks_dir: Path, p
     caps = load_profile(profile, Path(profiles_dir) / DRY_RUN_CAPS) if dry_run else {}
     stray = [n for n in {**profile_params, **caps} if n not in available]
     if stray: raise ValueError(f"profile {profile!r} names notebooks that do not exist: {stray}")
-    targets = [t for t, _, _ in overrides if t is not None and t not in available]
-    if targets: raise ValueError(f"-p targets unknown notebook(s) {targets}: available are {', '.join(available)}.")
+    for option, given in (("-p", overrides), ("--grid", grid)):
+        targets = [t for t, _, _ in given if t is not None and t not in available]
+        if targets: raise ValueError(f"{option} targets unknown notebook(s) {targets}: available are {', '.join(available)}.")
     jobs = []
     for name in names or list(available):
         declared = read_parameters(available[name])
         params = {**profile_params.get(name, {}), **caps.get(name, {})}
         params.update({k: v for t, k, v in overrides if t in (None, name)})
-        for key, value in params.items():
+        axes = {k: values for t, k, values in grid if t in (None, name)}
+        cells = [dict(zip(axes, values)) for values in itertools.product(*axes.values())] if axes else [{}]
+        for key, value in [*params.items(), *((k, v) for k, values in axes.items() for v in values)]:
             if key in RUNNER_PARAMS: raise ValueError(f"{key!r} is set by the runner, not by a profile or -p.")
             if key not in declared:
                 raise ValueError(f"{name}: no parameter {key!r}; its parameters are {', '.join(sorted(declared))}.")
@@ -162,9 +207,9 @@ def plan(names: list[str], profile: str, overrides: list, notebooks_dir: Path, p
                 raise TypeError(f"{name}: parameter {key!r} expects {want}, got {type(value).__name__} ({value!r}).")
         missing = [p for p in RUNNER_PARAMS if p not in declared and (dry_run or p != "dry_run")]
         if missing: raise ValueError(f"{name}: its parameters cell must define {missing} (set by the runner).")
-        jobs.append(
-            Job(name, available[name], {**params, "profile": profile, **({"dry_run": True} if dry_run else {})})
-        )
+        runner_set = {"profile": profile, **({"dry_run": True} if dry_run else {})}
+        jobs += [Job(name, available[name], {**params, **cell, **runner_set}, cell) for cell in cells]
+    if len({job.key for job in jobs}) < len(jobs): raise ValueError("two cells of the grid have the same folder name: give values that differ in their letters or digits")
     return jobs
 
 # %% ../nbs/25_runner.ipynb #e76a502e
@@ -177,13 +222,14 @@ class Outcome:
     error: str = ""
 
 # %% ../nbs/25_runner.ipynb #7bf19926
-def results_path(out: Path, profile: str, name: str) -> Path:
-    return Path(out) / profile / name / "results.json"
+def results_path(out: Path, profile: str, key: str) -> Path:
+    "Where a job (`Job.key`: a notebook, or a notebook's grid cell) writes its results."
+    return Path(out) / profile / key / "results.json"
 
 # %% ../nbs/25_runner.ipynb #c8ed2ae1
 def finished(job: Job, out: Path, profile: str) -> bool:
     "Whether a valid results.json for the same parameters already exists."
-    path = results_path(out, profile, job.name)
+    path = results_path(out, profile, job.key)
     try: results = validate_results(json.loads(path.read_text()))
     except Exception: return False
     return results.get("params_hash") == job.params_hash
@@ -205,14 +251,14 @@ logging.getLogger("papermill").addFilter(lambda record: not record.getMessage().
 def execute(job: Job, out: Path, profile: str, log_output: bool = False, progress: bool = True, kernel: str = KERNEL_NAME) -> Outcome:
     "Run one notebook with papermill; validate and stamp its results.json."
     import papermill as pm
-    folder = Path(out) / profile / job.name
+    folder = Path(out) / profile / job.key
     results = folder / "results.json"
     results.unlink(missing_ok=True)
-    executed = Path(out) / profile / f"{job.name}.ipynb"
+    executed = Path(out) / profile / f"{job.key}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
     try:
-        with relay_progress(job.name):
+        with relay_progress(job.key):
             pm.execute_notebook(job.path, executed, parameters={**job.params, "results_dir": str(folder.resolve())},
                                 kernel_name=kernel, cwd=job.path.parent, progress_bar=progress,
                                 log_output=log_output, request_save_on_cell_execute=True)
@@ -222,13 +268,14 @@ def execute(job: Job, out: Path, profile: str, log_output: bool = False, progres
         if job.params.get("dry_run"): data["dry_run"] = True
         # what papermill set; `params` holds every value the run used
         data["params_injected"] = json.loads(json.dumps(job.params, default=str))
+        if job.cell: data["grid_cell"] = job.cell
         atomic_write(results, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
-        return Outcome(job.name, "ok", time.time() - start)
+        return Outcome(job.key, "ok", time.time() - start)
     except FileNotFoundError:
-        return Outcome(job.name, "failed", time.time() - start, "the notebook finished without writing results.json")
+        return Outcome(job.key, "failed", time.time() - start, "the notebook finished without writing results.json")
     except Exception as e:
         return Outcome(
-            job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300]
+            job.key, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300]
         )
 
 # %% ../nbs/25_runner.ipynb #6c05df95
@@ -281,20 +328,31 @@ def prepare(job: Job, out: Path, profile: str, progress: bool = True, kernel: st
     "Execute a job's preparation cells with its parameters."
     import papermill as pm
     nb = preparation_notebook(job.path)
-    if nb is None: return Outcome(job.name, "skipped")
-    executed = Path(out) / profile / "prepare" / f"{job.name}.ipynb"
+    if nb is None: return Outcome(job.key, "skipped")
+    executed = Path(out) / profile / "prepare" / f"{job.key}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(out) / profile / job.name
+    folder = Path(out) / profile / job.key
     start = time.time()
     try:
-        with relay_progress(job.name):
+        with relay_progress(job.key):
             pm.execute_notebook(nb, executed, parameters={**job.params, "results_dir": str(folder.resolve())},
                                 kernel_name=kernel, cwd=job.path.parent, progress_bar=progress)
-        return Outcome(job.name, "ok", time.time() - start)
+        return Outcome(job.key, "ok", time.time() - start)
     except Exception as e:
         return Outcome(
-            job.name, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300]
+            job.key, "failed", time.time() - start, _last_error(executed) or f"{type(e).__name__}: {e}"[:300]
         )
+
+# %% ../nbs/25_runner.ipynb #d5dddfbf
+def prepare_all(jobs: list[Job], out: Path, profile: str, progress: bool = True, kernel: str = KERNEL_NAME) -> dict[str, Outcome]:
+    "Every job's preparation, one after another: what several jobs need is built once, by the first, and found in the cache by the others."
+    outcomes, started = {}, time.time()
+    for i, job in enumerate(jobs):
+        log_line(f"preparing {job.key} ({i + 1} of {len(jobs)})")
+        outcomes[job.key] = outcome = prepare(job, out, profile, progress, kernel)
+        log_line(f"preparation of {job.key}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}")
+    log_line(f"preparation: {time.time() - started:.0f} s; {_cache_line()}")
+    return outcomes
 
 # %% ../nbs/25_runner.ipynb #5146b36c
 def cache_sizes() -> dict[str, int]:
@@ -317,7 +375,8 @@ SMOKE_NOTE = (
 def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = None) -> str:
     "Markdown summary of a profile's results folder."
     base = Path(out) / profile
-    names = sorted({p.stem for p in base.glob("*.ipynb")} | set(outcomes or {}))
+    executed = {p.stem for p in base.glob("*.ipynb")} | {f"{p.parent.name}/{p.stem}" for p in base.glob("*/*.ipynb") if p.parent.name != "prepare"}
+    names = sorted(executed | set(outcomes or {}), key=lambda name: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)])
     rows, sections, totals = [], [], {}
     for name in names:
         outcome = (outcomes or {}).get(name)
@@ -326,7 +385,7 @@ def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = Non
         status = outcome.status if outcome else ("ok" if results else "failed")
         if status == "failed" or results is None:
             error = outcome.error if outcome else _last_error(base / f"{name}.ipynb")
-            rows.append(f"| {name} | {status} | {format_value(outcome.duration_s if outcome else None)} | – | – | – |")
+            rows.append(f"| {name} | {status} | {f'{outcome.duration_s:.1f} s' if outcome else '–'} | – | – | – |")
             if error: sections.append(f"### {name}\n\n{'Still running' if status == 'running' else 'Failed'}: `{error}`\n")
             continue
         env, counts = results["environment"], verdict_counts(results.get("verdicts", []))
@@ -336,7 +395,12 @@ def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = Non
         head = f"### {name}\n\n{results['paper']} (model `{results['model']}`, profile `{results['profile']}`)"
         if results.get("reference_model") and results["reference_model"] != results["model"]:
             head += f". The paper's values are {results['reference_model']}'s unless a row names another model."
-        sections.append(head + "\n\n" + results_markdown(results))
+        if "/" not in name: sections.append(head + "\n\n" + results_markdown(results))  # a grid's cells: together, below
+    for notebook, cells in grid_results(base).items():
+        first = next(iter(cells.values()))
+        sections.append(f"### {notebook}: a grid of {len(cells)} cell{'s' * (len(cells) != 1)}\n\n{first['paper']} (model `{first['model']}`, profile "
+                        f"`{first['profile']}`), over {', '.join(f'`{c}`' for c in cells)}. Each metric over the cells, and in how many each verdict holds."
+                        f"\n\n" + grid_markdown(cells))
     header = [f"# Reproduction summary: profile `{profile}`", "", "| notebook | status | duration | device | model | verdicts: yes / no / not applicable |",
               "|---|---|---|---|---|---|"]
     if totals:
@@ -359,7 +423,7 @@ def write_summary(out: Path, profile: str, outcomes: dict | None = None) -> Path
 EXECUTORS = ("serial", "local", "slurm")
 
 def _relay(path: Path, offset: int) -> int:
-    "Print the whole lines a job's log gained since `offset`; return the new offset."
+    "Print the whole lines a job's log (its stderr, where the runner's lines go) gained since `offset`; return the new offset."
     lines, offset = new_lines(path, offset)
     for line in lines:
         if line.strip() and not line.startswith("submitit "): print(line, flush=True)  # submitit's own lines stay in the log
@@ -368,7 +432,16 @@ def _relay(path: Path, offset: int) -> int:
 # %% ../nbs/25_runner.ipynb #d323fdab
 SLURM_KEYS = {"partition": str, "account": str, "time": int, "gpus": int, "mem_gb": int, "cpus": int, "setup": list}
 
-def submitit_executor(kind: str, folder: Path,
+def check_slurm(slurm: dict) -> dict:
+    "Slurm settings (flags or a profile's `slurm:` block), refused when a key is unknown or a value of the wrong type."
+    unknown = set(slurm) - set(SLURM_KEYS)
+    if unknown: raise ValueError(f"unknown Slurm settings {sorted(unknown)}: choose from {', '.join(SLURM_KEYS)}")
+    wrong = [key for key, value in slurm.items() if not isinstance(value, SLURM_KEYS[key]) or isinstance(value, bool)]
+    if wrong: raise ValueError(f"Slurm settings of the wrong type: {', '.join(f'{k} must be {SLURM_KEYS[k].__name__}' for k in wrong)}")
+    return dict(slurm)
+
+def submitit_executor(kind: str,  # "local" or "slurm"
+                      folder: Path,
                       slurm: dict | None = None,  # partition, account, time (minutes), gpus, mem_gb, cpus per job; setup lines
                       timeout_min: int = 24 * 60):  # the local executor's limit per job
     "A submitit executor whose jobs keep their files in `folder`: on this machine, or on Slurm with this venv's Python."
@@ -377,9 +450,7 @@ def submitit_executor(kind: str, folder: Path,
         executor = submitit.LocalExecutor(folder=Path(folder) / "%j")
         executor.update_parameters(timeout_min=timeout_min)
         return executor
-    slurm = dict(slurm or {})
-    unknown = set(slurm) - set(SLURM_KEYS)
-    if unknown: raise ValueError(f"unknown Slurm settings {sorted(unknown)}: choose from {', '.join(SLURM_KEYS)}")
+    slurm = check_slurm(slurm or {})
     executor = submitit.SlurmExecutor(folder=Path(folder) / "%j", python=sys.executable)
     chosen = {"partition": slurm.get("partition"), "account": slurm.get("account"), "time": slurm.get("time", 60),
               "gpus_per_node": slurm.get("gpus"), "mem": f"{slurm['mem_gb']}GB" if slurm.get("mem_gb") else None,
@@ -387,42 +458,70 @@ def submitit_executor(kind: str, folder: Path,
     executor.update_parameters(**{k: v for k, v in chosen.items() if v is not None})
     return executor
 
+# %% ../nbs/25_runner.ipynb #8104a033
+def _job_outcome(key: str, handle) -> Outcome:
+    "What a finished submitit job returned, or its traceback when it died (out of memory, time, a signal)."
+    try: return handle.result()
+    except Exception as e: return Outcome(key, "failed", 0.0, f"job {handle.job_id}: {str(e).strip()[-600:]}")
+
 # %% ../nbs/25_runner.ipynb #59ce4a95
 def run_jobs(jobs: list[Job], out: Path, profile: str, executor: str = "local", n_jobs: int = 1, log_output: bool = False,
              kernel: str = KERNEL_NAME, slurm: dict | None = None,
-             wait: bool = True,  # False: submit, record the jobs in `jobs/submitted.json`, and return
+             wait: bool = True,  # False (Slurm only): submit, record the jobs in `jobs/submitted.json`, and return
+             after: str | None = None,  # a Slurm job the array waits for (the preparation)
              every: float = 1.0,  # seconds between two looks at the jobs
             ) -> dict[str, Outcome]:
-    "Each notebook a submitit job (`local`: `n_jobs` at a time, one GPU each where there are GPUs; `slurm`: as Slurm allows)."
+    "Each job (a notebook, or a grid cell) a submitit job: `local`, `n_jobs` at a time and one GPU each where there are GPUs; `slurm`, one job array."
     import torch
     folder = Path(out) / profile / "jobs"
     runner = submitit_executor(executor, folder, slurm)
+    waiting, running, outcomes = list(jobs), {}, {}
+    if executor == "slurm":
+        if after: runner.update_parameters(additional_parameters={"dependency": f"afterok:{after}"})
+        with runner.batch():
+            handles = [runner.submit(execute, job, out, profile, log_output, False, kernel) for job in waiting]
+        running = {job.key: {"handle": handle, "gpu": None, "offset": 0} for job, handle in zip(waiting, handles)}
+        waiting = []
     free_gpus = list(range(torch.cuda.device_count())) if executor == "local" else []
-    at_once = n_jobs if executor == "local" else len(jobs)
-    waiting, running, outcomes, submitted = list(jobs), {}, {}, {}
     while waiting or running:
-        while waiting and len(running) < at_once and (free_gpus or executor != "local" or not torch.cuda.device_count()):
+        while waiting and len(running) < n_jobs and (free_gpus or not torch.cuda.device_count()):
             job, gpu = waiting.pop(0), free_gpus.pop(0) if free_gpus else None
             if gpu is not None: runner.update_parameters(gpus_per_node=1, visible_gpus=(gpu,))
-            handle = runner.submit(execute, job, out, profile, log_output, False, kernel)
-            submitted[job.name] = handle.job_id
-            log_line(f"{job.name}: job {handle.job_id} submitted" + (f", GPU {gpu}" if gpu is not None else ""))
-            running[job.name] = {"handle": handle, "gpu": gpu, "offset": 0}
+            running[job.key] = {"handle": runner.submit(execute, job, out, profile, log_output, False, kernel), "gpu": gpu, "offset": 0}
+            log_line(f"{job.key}: job {running[job.key]['handle'].job_id} submitted" + (f", GPU {gpu}" if gpu is not None else ""))
         if not wait:
+            submitted = {**({"preparation": after} if after else {}), **{key: state["handle"].job_id for key, state in running.items()}}
             atomic_write(folder / "submitted.json", lambda tmp: tmp.write_text(json.dumps(submitted, indent=2)))
             return {}
         time.sleep(every)
-        for name, state in list(running.items()):
-            state["offset"] = _relay(state["handle"].paths.stdout, state["offset"])
+        for key, state in list(running.items()):
+            state["offset"] = _relay(state["handle"].paths.stderr, state["offset"])
             if not state["handle"].done(): continue
-            try: outcomes[name] = state["handle"].result()
-            except Exception as e:  # the job died: its traceback, as submitit reports it
-                outcomes[name] = Outcome(name, "failed", 0.0, f"job {state['handle'].job_id}: {str(e).strip()[-600:]}")
-            _relay(state["handle"].paths.stdout, state["offset"])
-            log_line(f"{name}: {outcomes[name].status} in {outcomes[name].duration_s:.1f} s {outcomes[name].error}")
+            outcomes[key] = _job_outcome(key, state["handle"])
+            _relay(state["handle"].paths.stderr, state["offset"])
+            log_line(f"{key}: {outcomes[key].status} in {outcomes[key].duration_s:.1f} s {outcomes[key].error}")
             if state["gpu"] is not None: free_gpus.append(state["gpu"])
-            del running[name]
+            del running[key]
+    shutil.rmtree(folder / "%j", ignore_errors=True)  # submitit's folder before a job has its id, empty by now
     return outcomes
+
+# %% ../nbs/25_runner.ipynb #ea365b54
+def submit_preparation(jobs: list[Job], out: Path, profile: str, executor: str, kernel: str = KERNEL_NAME,
+                       slurm: dict | None = None,
+                       wait: bool = True,  # False (Slurm only): return the job's id at once
+                       every: float = 1.0) -> dict[str, Outcome] | str:
+    "Every job's preparation as one submitit job: their outcomes once it has finished, or its job id."
+    import torch
+    runner = submitit_executor(executor, Path(out) / profile / "jobs", slurm)
+    if executor == "local" and torch.cuda.device_count(): runner.update_parameters(gpus_per_node=1, visible_gpus=(0,))
+    handle = runner.submit(prepare_all, jobs, out, profile, False, kernel)
+    log_line(f"preparation: job {handle.job_id} submitted")
+    if not wait: return handle.job_id
+    offset = 0
+    while not handle.done(): time.sleep(every); offset = _relay(handle.paths.stderr, offset)
+    _relay(handle.paths.stderr, offset)
+    done = _job_outcome("preparation", handle)
+    return done if isinstance(done, dict) else {job.key: Outcome(job.key, "failed", 0.0, done.error) for job in jobs}
 
 # %% ../nbs/25_runner.ipynb #08813330
 def submitted_outcomes(out: Path, profile: str) -> dict[str, Outcome]:
@@ -432,12 +531,41 @@ def submitted_outcomes(out: Path, profile: str) -> dict[str, Outcome]:
     try: submitted = json.loads((folder / "submitted.json").read_text())
     except FileNotFoundError: return {}
     outcomes = {}
-    for name, job_id in submitted.items():
+    for key, job_id in submitted.items():
         result = folder / job_id / f"{job_id}_0_result.pkl"  # written by submitit when the job ends
-        if not result.exists(): outcomes[name] = Outcome(name, "running", 0.0, f"job {job_id} has not finished"); continue
+        if not result.exists(): outcomes[key] = Outcome(key, "running", 0.0, f"job {job_id} has not finished"); continue
         kind, value = pickle_load(result)  # the runner's own job file
-        outcomes[name] = value if kind == "success" else Outcome(name, "failed", 0.0, f"job {job_id}: {str(value).strip()[-600:]}")
+        if kind != "success": outcomes[key] = Outcome(key, "failed", 0.0, f"job {job_id}: {str(value).strip()[-600:]}")
+        elif key != "preparation": outcomes[key] = value  # a preparation that ran: its notebooks tell the rest
     return outcomes
+
+# %% ../nbs/25_runner.ipynb #7849d561
+def grid_overview(folder: Path | str,  # a profile's results folder holding grid cells (`runs/<profile>`)
+                 ) -> str:
+    "Per notebook of a grid: its cells, how many verdicts hold in all of them, in none, flip, or are not applicable in some; then those that flip."
+    lines = ["| notebook | cells | verdicts | hold in all | hold in none | flip | not applicable in some |", "|---|---|---|---|---|---|---|"]
+    flipped = []
+    for notebook, cells in grid_results(folder).items():
+        rows, n = grid_verdicts(cells), len(cells)
+        every = sum(v["yes"] == n for v in rows)
+        none = sum(v["no"] == n for v in rows)
+        flips = [v for v in rows if v["flips"]]
+        lines.append(f"| {notebook} | {n} | {len(rows)} | {every} | {none} | {len(flips)} | {len(rows) - every - none - len(flips)} |")
+        flipped += [f"- {notebook}: {v['claim']} (holds in {v['yes']} of {v['cells']})" for v in flips]
+    return "\n".join(lines) + ("\n\nThe verdicts that flip:\n\n" + "\n".join(flipped) if flipped else "\n\nNo verdict flips.")
+
+def update_readme_grid(folder: Path | str, readme: Path | str | None = None,
+                       marker: str = "seeds",  # the README's block `<!-- seeds:start -->` ... `<!-- seeds:end -->`
+                      ) -> None:
+    "Write `grid_overview(folder)` into the README's block, with where it comes from."
+    readme = Path(readme or repro_dir().parent / "README.md")
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    text = readme.read_text()
+    if start not in text or end not in text: raise ValueError(f"{readme} has no block {start} ... {end}")
+    environment = next(iter(next(iter(grid_results(folder).values())).values()))["environment"]
+    source = f"From `{Path(folder).name}` cells run on {environment.get('device_name')} ({time.strftime('%Y-%m-%d')}), by `make seeds`."
+    block = f"{start}\n{grid_overview(folder)}\n\n{source}\n{end}"
+    atomic_write(readme, lambda tmp: tmp.write_text(text[:text.index(start)] + block + text[text.index(end) + len(end):]))
 
 # %% ../nbs/25_runner.ipynb #67f10e90
 def _check_kernel(kernel: str = KERNEL_NAME):
@@ -458,9 +586,10 @@ def _dry_run_setup(jobs: list[Job]) -> None:
     os.environ[STAND_INS_ENV_VAR] = str(prepare_stand_ins([_values(job) for job in jobs]))
 
 def _print_memory_plan(jobs: list[Job]) -> None:
-    "The memory plan of the real (not dry) run of these jobs."
-    from .plans import cuda_memory_gib, device_rates, plan_text, time_text
-    values = {job.name: _values(job) for job in jobs}
+    "The memory plan of the real (not dry) run of these jobs (of a grid, one cell per notebook: the last)."
+    from .plans import NOTEBOOK_PLANS, cuda_memory_gib, device_rates, plan_text, time_text
+    values = {job.name: _values(job) for job in jobs if job.name in NOTEBOOK_PLANS}
+    if not values: return
     try: print(plan_text(values, cuda_memory_gib()))
     except ValueError as e: print(f"No memory plan: {e}")
     try: print(time_text(values, device_rates(values)))
@@ -474,8 +603,9 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
         notebooks: bool = True,  # execute the notebooks (False with prepare_first: prepare only)
         executor: str = "serial",  # "serial": one after another in this process; "local" or "slurm": submitit jobs (`run_jobs`)
         n_jobs: int = 1,  # with the local executor: notebooks at once
-        slurm: dict | None = None,  # with the Slurm executor: the resources of each job (`submitit_executor`)
-        wait: bool = True,  # False: submit the jobs and return
+        slurm: dict | None = None,  # with the Slurm executor: the resources of each job, over the profile's `slurm:` block
+        wait: bool = True,  # False (Slurm only): submit the jobs and return
+        grid: list[str] = (),  # `--grid [notebook.]key=v1,v2,...`, over the profile's `grid:` block: one job per cell
        ) -> int:
     "Execute notebooks under a profile; return the exit status (0 when all succeeded)."
     notebooks_dir = Path(notebooks_dir or repro_dir())
@@ -483,53 +613,46 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
     out = Path(out or runs_dir())
     if executor not in EXECUTORS: raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if not isinstance(n_jobs, int) or n_jobs < 1: raise ValueError(f"jobs must be a positive int, got {n_jobs!r}")
-    jobs = plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir, dry_run)
+    if not wait and executor != "slurm": raise ValueError("--no-wait needs --executor slurm: the local executor's jobs end with this process")
+    axes = {(t, k): v for t, k, v in [*profile_grid(load_profile(profile, profiles_dir, "grid")), *parse_grid(list(grid))]}
+    axes = [(t, k, v) for (t, k), v in axes.items()]
+    jobs = plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir, dry_run, axes)
     if not jobs:
         print(f"No reproduction notebooks in {notebooks_dir}: nothing to run.")
         return 0
+    slurm = {**load_profile(profile, profiles_dir, "slurm"), **(slurm or {})}
+    check_slurm(slurm)
     _check_kernel(kernel)
     if profile in ("paper", "gpu"):
-        _print_memory_plan(
-            plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir) if dry_run else jobs
-        )
+        real = plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir, grid=axes) if dry_run else jobs
+        _print_memory_plan(real)
     if dry_run: _dry_run_setup(jobs)
     profile = f"{profile}-dry" if dry_run else profile  # the results folder
-    outcomes, unprepared = {}, {}
     todo = [job for job in jobs if not (resume and finished(job, out, profile))]
     bars = progress and interactive()  # in a log (CI, a file) dated lines instead of bars that cannot redraw
-    if prepare_first:
-        started = time.time()
-        for i, job in enumerate(tqdm(todo, desc=f"preparing ({profile})", disable=not bars)):
-            if progress and not bars: log_line(f"preparing {job.name} ({i + 1} of {len(todo)})")
-            outcome = prepare(job, out, profile, bars, kernel)
-            if outcome.status == "failed": unprepared[job.name] = outcome
-            log_line(f"preparation of {job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}")
-        log_line(f"preparation: {time.time() - started:.0f} s; {_cache_line()}")
+    prepared, after = {}, None
+    if prepare_first and todo:
+        if executor == "serial": prepared = prepare_all(todo, out, profile, bars, kernel)
+        elif wait: prepared = submit_preparation(todo, out, profile, executor, kernel, slurm)
+        else: after = submit_preparation(todo, out, profile, executor, kernel, slurm, wait=False)
+    unprepared = {key: o for key, o in prepared.items() if o.status == "failed"}
     if not notebooks:
         if dry_run: os.environ.pop(STAND_INS_ENV_VAR, None)
         return int(bool(unprepared))
-    submitted = []  # the local executor's jobs, run together below
-    for i, job in enumerate(tqdm(jobs, desc=f"notebooks ({profile})", disable=not bars or executor != "serial")):
-        if job not in todo:
-            outcomes[job.name] = Outcome(job.name, "skipped")
-            continue
-        if job.name in unprepared:
-            outcomes[job.name] = Outcome(
-                job.name, "failed", 0.0, f"its preparation failed: {unprepared[job.name].error}"
-            )
-            continue
-        if executor != "serial":
-            submitted.append(job)
-            continue
-        if progress and not bars: log_line(f"running {job.name} ({i + 1} of {len(jobs)})")
-        outcomes[job.name] = outcome = execute(job, out, profile, log_output, bars, kernel)
-        log_line(f"{job.name}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}")
-    if submitted:
-        outcomes.update(run_jobs(submitted, out, profile, executor, n_jobs, log_output, kernel, slurm, wait))
+    outcomes = {job.key: Outcome(job.key, "skipped") for job in jobs if job not in todo}
+    outcomes.update({key: Outcome(key, "failed", 0.0, f"its preparation failed: {o.error}") for key, o in unprepared.items()})
+    ready = [job for job in todo if job.key not in unprepared]
+    if executor == "serial":
+        for i, job in enumerate(tqdm(ready, desc=f"notebooks ({profile})", disable=not bars)):
+            if progress and not bars: log_line(f"running {job.key} ({i + 1} of {len(ready)})")
+            outcomes[job.key] = outcome = execute(job, out, profile, log_output, bars, kernel)
+            log_line(f"{job.key}: {outcome.status} in {outcome.duration_s:.1f} s {outcome.error}")
+    elif ready:
+        outcomes.update(run_jobs(ready, out, profile, executor, n_jobs, log_output, kernel, slurm, wait, after))
         if not wait:
-            print(f"{len(submitted)} jobs submitted; their ids are in {out / profile / 'jobs' / 'submitted.json'}")
+            print(f"{len(ready)} jobs submitted; their ids are in {out / profile / 'jobs' / 'submitted.json'}")
             return 0
-        outcomes = {job.name: outcomes[job.name] for job in jobs}  # the notebooks' order, as in the serial run
+    outcomes = {job.key: outcomes[job.key] for job in jobs}  # the notebooks' order, whatever finished first
     summary = write_summary(out, profile, outcomes)
     if dry_run: os.environ.pop(STAND_INS_ENV_VAR, None)
     print(f"summary: {summary}")
@@ -580,14 +703,16 @@ def command_line() -> argparse.ArgumentParser:
     r.add_argument("--jobs", type=int, default=1, help="with --executor local: notebooks at once (default 1)")
     r.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE",
                    help=f"with --executor slurm, a job's resources: {', '.join(SLURM_KEYS)} (setup: repeat it, one line each)")
-    r.add_argument("--no-wait", action="store_true", help="submit the jobs and return")
+    r.add_argument("--no-wait", action="store_true", help="with --executor slurm: submit the jobs and return (`report` collects them)")
+    r.add_argument("--grid", action="append", default=[], metavar="[NOTEBOOK.]KEY=V1,V2,...",
+                   help="one job per value (several --grid: per combination), outputs in OUT/PROFILE/NOTEBOOK/CELL/, a summary over the cells")
     r.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
     r.add_argument(
         "--profiles-dir", default=None, help="another folder of profiles (default: paper_reproductions/profiles)"
     )
     pr = sub.add_parser("prepare", help="train, convert and cache what the notebooks need, without running them")
     for action in r._actions:
-        if action.dest not in ("help", "resume", "log_output", "prepare", "executor", "jobs", "slurm", "no_wait"): pr._add_action(action)
+        if action.dest not in ("help", "resume", "log_output", "prepare", "no_wait"): pr._add_action(action)
     l = sub.add_parser("list", help="notebooks and their parameters")
     l.add_argument("--profile", default=None)
     l.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
@@ -636,8 +761,8 @@ def main(argv: list[str] | None = None) -> int:
             return run(args.names, args.profile, args.params, args.out, getattr(args, "resume", False), getattr(args, "log_output", False),
                        args.notebooks_dir, args.profiles_dir, kernel=args.kernel, dry_run=args.dry_run,
                        prepare_first=preparing_only or args.prepare, notebooks=not preparing_only,
-                       executor=getattr(args, "executor", "serial"), n_jobs=getattr(args, "jobs", 1),
-                       slurm=_slurm_settings(getattr(args, "slurm", [])), wait=not getattr(args, "no_wait", False))
+                       executor=args.executor, n_jobs=args.jobs, slurm=_slurm_settings(args.slurm),
+                       wait=not getattr(args, "no_wait", False), grid=args.grid)
         if args.command == "list":
             print(describe(args.notebooks_dir, args.profile, args.profiles_dir)); return 0
         if args.command == "compare": return _print_comparison(args.first, args.second, args.tolerance)

@@ -175,29 +175,55 @@ def test_the_local_executor_runs_each_notebook_as_a_job_and_gives_the_serial_res
     assert list((local_out / "smoke" / "jobs").iterdir()), "submitit keeps each job's logs"
 
 
-def test_the_slurm_executor_writes_one_sbatch_script_per_notebook(project, tmp_path):
-    "Against a stand-in `sbatch` that keeps the script it is given: the resources asked for, the logs' paths, this venv's Python, the setup lines."
+def test_the_slurm_executor_submits_a_paper_run_as_one_job_array(project, tmp_path):
+    "Against a stand-in `sbatch` that keeps the script it is given: the paper profile's `slurm:` block (a flag wins), its grid as an array, this venv's Python."
     import os
     nbs, out = project
+    (nbs / "profiles" / "paper.yaml").write_text(
+        "adds:\n  n: 10\ngrid:\n  adds.seed: [0, 1]\n"
+        "slurm:\n  partition: gpu\n  time: 600\n  gpus: 1\n  mem_gb: 64\n  cpus: 8\n  setup: ['module load cuda/12.4', 'export HF_HOME=/shared/hf']\n")
     bin_dir, kept = tmp_path / "bin", tmp_path / "kept"
     bin_dir.mkdir(); kept.mkdir()
-    (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncp "$1" "{kept}/$(basename "$(dirname "$1")").sh"\necho "Submitted batch job 4242"\n')
+    (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncp "$1" "{kept}/script.sh"\necho "Submitted batch job 4242"\n')
     (bin_dir / "srun").write_text("#!/bin/sh\nexit 1\n")  # submitit looks for it before it submits
     for tool in ("sbatch", "srun"): (bin_dir / tool).chmod(0o755)
-    cmd = [sys.executable, "-m", "helpers.runner", "run", "adds", "--profile", "smoke", "--notebooks-dir", str(nbs),
+    cmd = [sys.executable, "-m", "helpers.runner", "run", "adds", "--profile", "paper", "--notebooks-dir", str(nbs),
            "--profiles-dir", str(nbs / "profiles"), "--out", str(out), "--executor", "slurm", "--no-wait",
-           "--slurm", "partition=gpu", "--slurm", "account=interp", "--slurm", "time=120", "--slurm", "gpus=1",
-           "--slurm", "mem_gb=64", "--slurm", "setup=module load cuda/12.4"]
+           "--slurm", "account=interp", "--slurm", "time=120"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
     assert done.returncode == 0, done.stderr
-    assert json.loads((out / "smoke" / "jobs" / "submitted.json").read_text()) == {"adds": "4242"}
-    (script,) = [p.read_text() for p in kept.iterdir()]
+    assert json.loads((out / "paper" / "jobs" / "submitted.json").read_text()) == {"adds/seed=0": "4242_0", "adds/seed=1": "4242_1"}
+    script = (kept / "script.sh").read_text()
     for line in ("#SBATCH --partition=gpu", "#SBATCH --account=interp", "#SBATCH --time=120", "#SBATCH --gpus-per-node=1",
-                 "#SBATCH --mem=64GB", "module load cuda/12.4", str(Path(sys.executable))):
+                 "#SBATCH --mem=64GB", "#SBATCH --cpus-per-task=8", "#SBATCH --array=0-1%2", "module load cuda/12.4",
+                 "export HF_HOME=/shared/hf", str(Path(sys.executable))):
         assert line in script, line
-    assert f"--output={out / 'smoke' / 'jobs'}" in script
-    bad = subprocess.run([*cmd[:-2], "--slurm", "gpu=1"], capture_output=True, text=True, cwd=ROOT)
+    assert f"--output={out / 'paper' / 'jobs'}/%A_%a/%A_%a_0_log.out" in script
+    bad = subprocess.run([*cmd, "--slurm", "gpu=1"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "--slurm takes KEY=VALUE" in bad.stderr
+
+
+GRID_CELL_FAILS = 'assert seed != 1, "seed 1 fails on purpose"'
+
+
+def test_a_grid_runs_one_job_per_cell_and_summarises_the_cells(project):
+    "Three seeds through the local executor: a failing cell keeps its traceback in the summary, the others their results, and the grid its table."
+    nbs, out = project
+    make_notebook(nbs / "picky.ipynb", GRID_CELL_FAILS, WRITES_RESULTS)
+    done = runner(nbs, out, "picky", "--profile", "smoke", "--executor", "local", "--jobs", "2", "--grid", "seed=0,1,2")
+    assert done.returncode == 1, done.stderr
+    cells = {p.parent.name: json.loads(p.read_text()) for p in (out / "smoke" / "picky").glob("*/results.json")}
+    assert sorted(cells) == ["seed=0", "seed=2"]
+    assert cells["seed=2"]["grid_cell"] == {"seed": 2} and cells["seed=2"]["metrics"]["total"] == 0 + 1 + 2 + 2
+    summary = (out / "smoke" / "summary.md").read_text()
+    assert "| picky/seed=1 | failed |" in summary and "seed 1 fails on purpose" in summary
+    assert "### picky: a grid of 2 cells" in summary
+    assert "| total | 4 | 1.414 | 3 to 5 | 2 | 3 | `total` |" in summary  # mean, sd, range over the cells, the paper's value
+    again = runner(nbs, out, "picky", "--profile", "smoke", "--grid", "seed=0,1,2", "--resume")  # serial this time
+    assert again.returncode == 1
+    assert "| picky/seed=0 | skipped |" in (out / "smoke" / "summary.md").read_text()
+    bad = runner(nbs, out, "picky", "--profile", "smoke", "--grid", "seeds=0,1")
+    assert bad.returncode == 2 and "no parameter 'seeds'" in bad.stderr
 
 
 def test_report_collects_the_jobs_submitted_without_waiting(project, tmp_path):

@@ -1,7 +1,8 @@
 """Tests that compare a second smoke run with the first one (`make smoke`, in runs/smoke/), run by `make test` after it
 (`pytest --confcutdir tests/after_smoke tests/after_smoke`: the per-test cache of tests/conftest.py must not apply).
 
-The second run re-executes every notebook with the first run's caches (models, SAEs, activations, stand-ins: each entry
+The second run goes through the local executor, two notebooks at a time, each a process of its own (submitit): the
+serial first run and these jobs must give the same metrics. It re-executes every notebook with the first run's caches (models, SAEs, activations, stand-ins: each entry
 keyed by everything that determines it and checked by its checksum, see tests/test_cache_integrity.py), so it re-runs
 what can differ between two runs: the notebooks' own computations (fits, patching, probes, interventions, verdicts).
 That a cold cache gives the same numbers as a warm one is checked where the caches are made (nbs/07_activations,
@@ -43,7 +44,8 @@ def second_run(first_run, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("second")
     env = {**os.environ, "INTERP_CACHE_DIR": str(cache_dir()), "HF_TOKEN": FAKE_TOKEN, "HUGGING_FACE_HUB_TOKEN": FAKE_TOKEN}
     done = subprocess.run([sys.executable, "-m", "helpers.runner", "run", *first_run, "--profile", "smoke",
-                           "--out", str(tmp / "runs"), "--log-output"], cwd=ROOT, env=env, capture_output=True, text=True)
+                           "--out", str(tmp / "runs"), "--log-output",
+                           "--executor", "local", "--jobs", "2"], cwd=ROOT, env=env, capture_output=True, text=True)
     log = done.stdout + done.stderr
     (tmp / "runner.log").write_text(log)
     assert done.returncode == 0, log[-3000:]
