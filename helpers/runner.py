@@ -423,10 +423,10 @@ def write_summary(out: Path, profile: str, outcomes: dict | None = None) -> Path
 EXECUTORS = ("serial", "local", "slurm")
 
 def _relay(path: Path, offset: int) -> int:
-    "Print the whole lines a job's log (its stderr, where the runner's lines go) gained since `offset`; return the new offset."
+    "Print the runner's lines (dated, see `core.log_line`) that a job's log gained since `offset`; return the new offset."
     lines, offset = new_lines(path, offset)
-    for line in lines:
-        if line.strip() and not line.startswith("submitit "): print(line, flush=True)  # submitit's own lines stay in the log
+    for line in lines:  # submitit's, the kernel's and papermill's own lines stay in the log
+        if re.match(r"\d\d:\d\d:\d\d ", line): print(line, flush=True)
     return offset
 
 # %% ../nbs/25_runner.ipynb #d323fdab
@@ -492,6 +492,7 @@ def run_jobs(jobs: list[Job], out: Path, profile: str, executor: str = "local", 
         if not wait:
             submitted = {**({"preparation": after} if after else {}), **{key: state["handle"].job_id for key, state in running.items()}}
             atomic_write(folder / "submitted.json", lambda tmp: tmp.write_text(json.dumps(submitted, indent=2)))
+            shutil.rmtree(folder / "%j", ignore_errors=True)
             return {}
         time.sleep(every)
         for key, state in list(running.items()):
