@@ -204,14 +204,17 @@ def test_the_slurm_executor_submits_a_paper_run_as_one_job_array(project, tmp_pa
 
 
 GRID_CELL_FAILS = 'assert seed != 1, "seed 1 fails on purpose"'
+COUNTS = 'from helpers.core import progress_bar\nfor _ in progress_bar(range(2), "counting", every=0.0): pass'
 
 
 def test_a_grid_runs_one_job_per_cell_and_summarises_the_cells(project):
     "Three seeds through the local executor: a failing cell keeps its traceback in the summary, the others their results, and the grid its table."
     nbs, out = project
-    make_notebook(nbs / "picky.ipynb", GRID_CELL_FAILS, WRITES_RESULTS)
+    make_notebook(nbs / "picky.ipynb", GRID_CELL_FAILS, COUNTS, WRITES_RESULTS)
     done = runner(nbs, out, "picky", "--profile", "smoke", "--executor", "local", "--jobs", "2", "--grid", "seed=0,1,2")
     assert done.returncode == 1, done.stderr
+    assert "picky/seed=2 | counting: 2 in" in done.stdout  # a job's progress, relayed from its log
+    assert "IPKernelApp" not in done.stdout + done.stderr  # the kernel's own lines stay in the job's log
     cells = {p.parent.name: json.loads(p.read_text()) for p in (out / "smoke" / "picky").glob("*/results.json")}
     assert sorted(cells) == ["seed=0", "seed=2"]
     assert cells["seed=2"]["grid_cell"] == {"seed": 2} and cells["seed=2"]["metrics"]["total"] == 0 + 1 + 2 + 2
