@@ -409,7 +409,8 @@ def grid_markdown(runs: dict[str, dict],  # cell -> results.json, all of one not
         rows.setdefault(r["group"], []).append(f"| {r['label']} | {' | '.join(spread)} | {len(values.get(name, []))} | {paper} | `{name}` |")
         groups.setdefault(r["group"], r["title"])
     for v in grid_verdicts(runs):
-        said = f"holds in {v['yes']} of {v['cells']}" + (f" ({v['not applicable']} not applicable)" if v["not applicable"] else "")
+        said = (f"not applicable in all {v['cells']}" if not v["yes"] + v["no"] else f"holds in {v['yes']} of {v['cells']}"
+                + (f" ({v['not applicable']} not applicable)" if v["not applicable"] else ""))
         rows.setdefault(v["group"], []).append(f"| **verdict:** {v['claim']} | {'**flips**: ' if v['flips'] else ''}{said} | | | {v['cells']} | | |")
     head = "| quantity | mean | sd | range | cells | paper | metric |\n|---|---|---|---|---|---|---|\n"
     return "\n".join(f"**{groups[key]}**\n\n{head}" + "\n".join(rows[key]) + "\n" for key in groups if key in rows)

@@ -543,8 +543,8 @@ def submitted_outcomes(out: Path, profile: str) -> dict[str, Outcome]:
 # %% ../nbs/25_runner.ipynb #7849d561
 def grid_overview(folder: Path | str,  # a profile's results folder holding grid cells (`runs/<profile>`)
                  ) -> str:
-    "Per notebook of a grid: its cells, how many verdicts hold in all of them, in none, flip, or are not applicable in some; then those that flip."
-    lines = ["| notebook | cells | verdicts | hold in all | hold in none | flip | not applicable in some |", "|---|---|---|---|---|---|---|"]
+    "Per notebook of a grid: its cells, how many verdicts hold in all of them, in none, flip, or are not decided in every cell; then those that flip."
+    lines = ["| notebook | cells | verdicts | hold in all | hold in none | flip | not decided in every cell |", "|---|---|---|---|---|---|---|"]
     flipped = []
     for notebook, cells in grid_results(folder).items():
         rows, n = grid_verdicts(cells), len(cells)
@@ -564,7 +564,10 @@ def update_readme_grid(folder: Path | str, readme: Path | str | None = None,
     text = readme.read_text()
     if start not in text or end not in text: raise ValueError(f"{readme} has no block {start} ... {end}")
     environment = next(iter(next(iter(grid_results(folder).values())).values()))["environment"]
-    source = f"From `{Path(folder).name}` cells run on {environment.get('device_name')} ({time.strftime('%Y-%m-%d')}), by `make seeds`."
+    cells = list(Path(folder).glob("*/*/results.json"))
+    finished = time.strftime("%Y-%m-%d", time.gmtime(max(p.stat().st_mtime for p in cells)))
+    source = (f"Measured on {environment.get('device_name')}, {environment.get('cpu_count')} cores, {finished}: {len(cells)} runs, "
+              f"each cell's metrics and verdicts in `{Path(folder).as_posix()}/summary.md`.")
     block = f"{start}\n{grid_overview(folder)}\n\n{source}\n{end}"
     atomic_write(readme, lambda tmp: tmp.write_text(text[:text.index(start)] + block + text[text.index(end) + len(end):]))
 
