@@ -184,16 +184,19 @@ def test_the_slurm_executor_submits_a_paper_run_as_one_job_array(project, tmp_pa
         "slurm:\n  partition: gpu\n  time: 600\n  gpus: 1\n  mem_gb: 64\n  cpus: 8\n  setup: ['module load cuda/12.4', 'export HF_HOME=/shared/hf']\n")
     bin_dir, kept = tmp_path / "bin", tmp_path / "kept"
     bin_dir.mkdir(); kept.mkdir()
-    (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncp "$1" "{kept}/script.sh"\necho "Submitted batch job 4242"\n')
+    # each script kept in submission order: the preparation's, then the array's
+    (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncp "$1" "{kept}/script$(ls "{kept}" | wc -l).sh"\necho "Submitted batch job 4242"\n')
     (bin_dir / "srun").write_text("#!/bin/sh\nexit 1\n")  # submitit looks for it before it submits
     for tool in ("sbatch", "srun"): (bin_dir / tool).chmod(0o755)
     cmd = [sys.executable, "-m", "helpers.runner", "run", "adds", "--profile", "paper", "--notebooks-dir", str(nbs),
-           "--profiles-dir", str(nbs / "profiles"), "--out", str(out), "--executor", "slurm", "--no-wait",
+           "--profiles-dir", str(nbs / "profiles"), "--out", str(out), "--executor", "slurm", "--no-wait", "--prepare",
            "--slurm", "account=interp", "--slurm", "time=120"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
     assert done.returncode == 0, done.stderr
-    assert json.loads((out / "paper" / "jobs" / "submitted.json").read_text()) == {"adds/seed=0": "4242_0", "adds/seed=1": "4242_1"}
-    script = (kept / "script.sh").read_text()
+    submitted = json.loads((out / "paper" / "jobs" / "submitted.json").read_text())
+    assert submitted == {"preparation": "4242", "adds/seed=0": "4242_0", "adds/seed=1": "4242_1"}
+    preparation, script = (kept / "script0.sh").read_text(), (kept / "script1.sh").read_text()
+    assert "--array" not in preparation and "#SBATCH --dependency=afterok:4242" in script  # the array waits for the preparation
     for line in ("#SBATCH --partition=gpu", "#SBATCH --account=interp", "#SBATCH --time=120", "#SBATCH --gpus-per-node=1",
                  "#SBATCH --mem=64GB", "#SBATCH --cpus-per-task=8", "#SBATCH --array=0-1%2", "module load cuda/12.4",
                  "export HF_HOME=/shared/hf", str(Path(sys.executable))):
