@@ -16,6 +16,7 @@ from safetensors.torch import load_file, save_file
 from .core import atomic_write, cache_dir, count_cached, count_forward, progress_bar
 from .layouts import (attn_output, block_input, block_modules, block_output, check_layer, d_model, head_outputs,
                              hf_module, hidden_state, mlp_output, n_layers, neuron_activations, neuron_preactivations)
+from .models import is_remote
 from .tokens import pad_right, tokenize_prompts
 
 # %% auto #0
@@ -187,9 +188,8 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
         ids, mask, _ = pad_right([token_ids[i] for i in batch], pad_id)
         encoding = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
         index = torch.tensor([[p % lengths[i] for p in positions] for i in batch], device=device)
-        saved = (_hook_batch if set(sites) <= set(RESIDUAL_SITES) else _trace_batch)(
-            model, encoding, index, layers, sites
-        )
+        hooks = set(sites) <= set(RESIDUAL_SITES) and not is_remote(model)  # hooks need the module here
+        saved = (_hook_batch if hooks else _trace_batch)(model, encoding, index, layers, sites)
         for (site, layer), value in saved.items():
             if site not in out: out[site] = torch.empty(len(prompts), len(layers), len(positions), value.shape[-1])
             out[site][batch, layers.index(layer)] = value.float().cpu()
@@ -232,7 +232,7 @@ def collect_token_activations(model, prompts: list[str], layer: int, site: str =
     for batch in progress_bar(_batches([len(t) for t in token_ids], batch_size), desc="token activations", disable=not progress, leave=False):
         ids, mask, _ = pad_right([token_ids[i] for i in batch], pad_id)
         encoding = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
-        if site in RESIDUAL_SITES: value = _hook_batch(model, encoding, None, [layer], [site])[site, layer]
+        if site in RESIDUAL_SITES and not is_remote(model): value = _hook_batch(model, encoding, None, [layer], [site])[site, layer]
         else:
             count_forward(ids)
             with model.trace(encoding) as tracer:

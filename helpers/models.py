@@ -29,7 +29,7 @@ from .toy_models import organisms_dir, toy_checkpoint, train_and_save, training_
 __all__ = ['REGISTRY', 'ModelSpec', 'list_models', 'model_table', 'resolve_source', 'HubUnavailableError', 'check_hub_access',
            'embedded_checkpoint', 'folder_sha256', 'released_checkpoint', 'organism_provenance', 'organisms_markdown',
            'update_organisms_page', 'release_organisms', 'resolve_dtype', 'model_checkpoint', 'load_model', 'complete',
-           'teacher_forced', 'teacher_forced_accuracy']
+           'send_remotely', 'is_remote', 'teacher_forced', 'teacher_forced_accuracy']
 
 # %% ../nbs/06_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
@@ -315,8 +315,11 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
                revision: str | None = None,  # hub revision (branch, tag or commit) for a Hugging Face id
                trust_remote_code: bool = False,  # run code shipped with a hub checkpoint: off unless asked for
                layout: dict | None = None,  # module names of a layout `find_layout` does not know (the fields of `Layout`)
+               remote: bool | str = False,  # "local": every trace through nnsight's remote path, simulated here (`send_remotely`)
               ) -> TransformersModel:
     "Load a causal LM and its tokenizer, wrapped for tracing with nnsight."
+    if remote not in (False, "local"):
+        raise ValueError(f"remote must be False or 'local' (nnsight's simulation of a remote run), got {remote!r}")
     from transformers import AutoTokenizer
     kind, source = resolve_source(name)
     device = get_device(device)
@@ -338,7 +341,7 @@ def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hu
     model.spec = spec
     model.checkpoint = str(checkpoint)
     model._layout = check_layout(model._module, Layout(**layout)) if layout is not None else find_layout(model._module)
-    return model
+    return send_remotely(model, remote) if remote else model
 
 # %% ../nbs/06_models.ipynb #aba65537
 @torch.inference_mode()
@@ -348,6 +351,21 @@ def complete(model: TransformersModel, prompt: str, max_new_tokens: int = 5) -> 
     out = hf_module(model).generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
                                      pad_token_id=model.tokenizer.pad_token_id)
     return model.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+
+# %% ../nbs/06_models.ipynb #fbaa248b
+def send_remotely(model: TransformersModel,
+                  remote: str = "local",  # nnsight's `remote` argument for every trace and session of `model`
+                 ) -> TransformersModel:
+    "`model`, its traces and sessions sent through nnsight's remote path by default."
+    trace, session = type(model).trace, type(model).session
+    model.trace = lambda *args, **kwargs: trace(model, *args, **{"remote": remote, **kwargs})
+    model.session = lambda *args, **kwargs: session(model, *args, **{"remote": remote, **kwargs})
+    model.remote = remote
+    return model
+
+def is_remote(model) -> bool:
+    "Whether `model`'s traces take nnsight's remote path (see `send_remotely`)."
+    return bool(getattr(model, "remote", False))
 
 # %% ../nbs/06_models.ipynb #be654b20
 @torch.inference_mode()
@@ -368,9 +386,12 @@ def teacher_forced(model,  # from `load_model`
             rows.append(full); spans.append((len(head), len(full)))
         ids, mask, _ = pad_right(rows, pad_id(tokenizer))
         count_forward(ids)
-        predicted = (
-            module(input_ids=ids.to(module.device), attention_mask=mask.to(module.device)).logits.argmax(-1).cpu()
-        )
+        encoding = {"input_ids": ids.to(module.device), "attention_mask": mask.to(module.device)}
+        if is_remote(model):
+            with model.trace(encoding):
+                logits = model.output.logits.save()
+        else: logits = module(**encoding).logits
+        predicted = logits.argmax(-1).cpu()
         for row, (a, b), guess in zip(rows, spans, predicted):
             correct.append(guess[a - 1:b - 1].tolist() == row[a:b])
     return np.array(correct, dtype=bool)
