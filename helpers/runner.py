@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from .core import (PROGRESS_ENV_VAR, STAND_INS_ENV_VAR, atomic_write, cache_dir, interactive, log_line, project_setting,
                           repro_dir, runs_dir)
-from .results import (compare_runs, grid_markdown, grid_results, grid_verdicts, results_markdown, run_results, validate_results,
+from .results import (_natural, compare_runs, grid_markdown, grid_results, grid_verdicts, results_markdown, run_results, validate_results,
                              verdict_changes, verdict_counts)
 
 # %% auto #0
@@ -376,7 +376,7 @@ def summarize(out: Path, profile: str, outcomes: dict[str, Outcome] | None = Non
     "Markdown summary of a profile's results folder."
     base = Path(out) / profile
     executed = {p.stem for p in base.glob("*.ipynb")} | {f"{p.parent.name}/{p.stem}" for p in base.glob("*/*.ipynb") if p.parent.name != "prepare"}
-    names = sorted(executed | set(outcomes or {}), key=lambda name: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)])
+    names = sorted(executed | set(outcomes or {}), key=_natural)
     rows, sections, totals = [], [], {}
     for name in names:
         outcome = (outcomes or {}).get(name)
