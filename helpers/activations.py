@@ -15,14 +15,15 @@ from safetensors.torch import load_file, save_file
 
 from .core import atomic_write, cache_dir, count_cached, count_forward, progress_bar
 from .layouts import (attn_output, block_input, block_modules, block_output, check_layer, d_model, head_outputs,
-                             hf_module, hidden_state, mlp_output, n_layers, neuron_activations, neuron_preactivations)
+                             head_directions, hf_module, hidden_state, mlp_output, model_device, model_dtype, n_layers,
+                             neuron_activations, neuron_directions, neuron_preactivations, writer)
 from .models import is_remote
 from .tokens import pad_right, tokenize_prompts
 
 # %% auto #0
-__all__ = ['SITES', 'RESIDUAL_SITES', 'residual', 'check_request', 'weights_fingerprint', 'cache_key', 'cache_path',
-           'save_cached', 'load_cached', 'collect_activations', 'residual_points', 'position_activations',
-           'collect_token_activations']
+__all__ = ['SITES', 'RESIDUAL_SITES', 'residual', 'check_request', 'weights_fingerprint', 'model_identity', 'cache_key',
+           'cache_path', 'save_cached', 'load_cached', 'collect_activations', 'residual_points', 'position_activations',
+           'collect_token_activations', 'write_rows']
 
 # %% ../nbs/07_activations.ipynb #cea024de
 SITES = {"resid_pre": block_input, "attn_heads": head_outputs, "attn_out": attn_output, "mlp_pre": neuron_preactivations,
@@ -69,12 +70,16 @@ def weights_fingerprint(model, sample: int = 4096) -> str:
     return digest.hexdigest()
 
 # %% ../nbs/07_activations.ipynb #68967681
+def model_identity(model) -> dict:
+    "What names a model's weights in a cache key: a remote model's repo id, commit and dtype there, else a fingerprint of its weights."
+    if is_remote(model):
+        return {"repo_id": model.repo_id, "commit": model.commit, "dtype": str(model_dtype(model)), "runs_on": "ndif" if model.remote is True else "local"}
+    return {"weights": weights_fingerprint(model), "dtype": str(model_dtype(model)), "device": model_device(model).type}
+
 def cache_key(model, token_ids, layers, positions, sites) -> dict:
     "Everything that determines a collection's result, as a JSON-able dict."
-    module = hf_module(model)
     ids_digest = hashlib.sha256(json.dumps(token_ids).encode()).hexdigest()
-    return {"weights": weights_fingerprint(model), "dtype": str(module.dtype), "device": module.device.type,
-            "token_ids": ids_digest, "n_prompts": len(token_ids),
+    return {**model_identity(model), "token_ids": ids_digest, "n_prompts": len(token_ids),
             "layers": layers, "positions": positions, "sites": sites, "format": 2}
 
 # %% ../nbs/07_activations.ipynb #cb367436
@@ -180,7 +185,7 @@ def collect_activations(model,  # an nnsight-wrapped model from `load_model`
     if use_cache and (hit := load_cached(cache_path(key), key)) is not None:
         count_cached(len(prompts))
         return hit
-    device = hf_module(model).device
+    device = model_device(model)
     pad_id = model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
     lengths = [len(ids) for ids in token_ids]
     out = {}  # allocated at the first batch, when each site's width is known
@@ -226,7 +231,7 @@ def collect_token_activations(model, prompts: list[str], layer: int, site: str =
     if use_cache and (hit := load_cached(cache_path(key), key)) is not None:
         count_cached(len(prompts))
         return hit["tokens"]
-    device = hf_module(model).device
+    device = model_device(model)
     pad_id = model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
     rows = [None] * len(prompts)
     for batch in progress_bar(_batches([len(t) for t in token_ids], batch_size), desc="token activations", disable=not progress, leave=False):
@@ -242,3 +247,28 @@ def collect_token_activations(model, prompts: list[str], layer: int, site: str =
     out = torch.cat(rows)
     if use_cache: save_cached(cache_path(key), key, {"tokens": out})
     return out
+
+# %% ../nbs/07_activations.ipynb #c9e62def
+@torch.inference_mode()
+def write_rows(model, wanted: dict[int, list[int]],  # layer -> the projection's input units (neurons, or head columns)
+               part: str = "neurons",  # "neurons": the MLP's down-projection; "heads": the attention's output projection
+               use_cache: bool = True) -> dict[int, torch.Tensor]:
+    "What each wanted unit writes to the residual stream per unit of activation: layer -> float32 CPU [len(units), d_model]."
+    wanted = {int(layer): [int(i) for i in units] for layer, units in sorted(wanted.items())}
+    if not is_remote(model):
+        rows = neuron_directions if part == "neurons" else head_directions
+        return {layer: rows(model, layer)[units] for layer, units in wanted.items()}
+    key = {**model_identity(model), "write_rows": part, "units": json.dumps(wanted), "format": 1}
+    if use_cache and (hit := load_cached(cache_path(key), key)) is not None: return {int(k): v for k, v in hit.items()}
+    saved = {}
+    with model.trace({"input_ids": torch.tensor([[0]]), "attention_mask": torch.tensor([[1]])}) as tracer:
+        for layer, units in wanted.items():
+            x = SITES["mlp_neurons" if part == "neurons" else "attn_heads"](model, layer)  # for its device and dtype
+            one_hot = torch.zeros(len(units) + 1, x.shape[-1], device=x.device, dtype=x.dtype)
+            one_hot[torch.arange(len(units), device=x.device), torch.tensor(units, device=x.device)] = 1
+            out = writer(model, layer, part)(one_hot).float()
+            saved[layer] = (out[:-1] - out[-1:]).save()
+        tracer.stop()
+    rows = {layer: value.cpu() for layer, value in saved.items()}
+    if use_cache: save_cached(cache_path(key), key, {str(layer): value for layer, value in rows.items()})
+    return rows

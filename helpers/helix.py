@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .activations import collect_activations, position_activations, residual_points
+from .activations import collect_activations, position_activations, residual_points, write_rows
 from .core import count_forward
 from .fits import PCA, Basis, JointBasis, fit_basis, fit_family, peak_periods, period_sets, r_squared
-from .layouts import head_directions, hf_module, n_layers, neuron_activations, neuron_directions
+from .layouts import hf_module, model_device, n_layers, neuron_activations
 from .models import teacher_forced
 from .patching import Patch, logit_difference, patched_logits, variant_logits
 from .tasks import HELIX_TASKS, helix_task_items
@@ -367,13 +367,15 @@ def head_categories(model, frame: pd.DataFrame, pairs: pd.DataFrame, heads: list
     def head_patch(l, h, v):
         full = torch.zeros(len(pairs), width); full[:, cols(h)] = torch.as_tensor(v, dtype=torch.float32)
         return Patch("attn_heads", l, -1, full, columns=cols(h))
+    written = write_rows(model, {l: [c for m, h in heads if m == l for c in cols(h).tolist()] for l in layers}, "heads")
+    head_rows = {u: written[u[0]][j * d_head:(j + 1) * d_head] for l in layers for j, u in enumerate([u for u in heads if u[0] == l])}
     variants = {}
     for l, h in heads:
         X = outputs[:, layers.index(l), cols(h)].numpy()
         for label, (basis, columns) in last_token_bases(periods).items():
             variants[l, h, label] = [head_patch(l, h, fit_basis(X, values[:, columns], basis, n_pca).predict(cf_values[:, columns]))]
         change = cf["attn_heads"][:, l, cols(h)] - orig["attn_heads"][:, l, cols(h)]
-        variants[l, h, "DE"] = [Patch("resid", L, -1, change @ head_directions(model, l)[cols(h)], add=True)]
+        variants[l, h, "DE"] = [Patch("resid", L, -1, change @ head_rows[l, h], add=True)]
     ld = pair_effects(model, pairs, variants, clean, batch_size)
     table = pd.DataFrame([{"layer": l, "head": h, "TE": te[l, h], "DE / TE": ld[l, h, "DE"] / te[l, h],
                            **{f"{label} / TE": ld[l, h, label] / te[l, h] for label in last_token_bases(periods)}} for l, h in heads])
@@ -401,7 +403,7 @@ def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> tor
     L, n = n_layers(model), len(pairs)
     neurons = position_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), list(range(L)), "mlp_neurons", batch_size=batch_size)
     ids, mask, last = pad_right(model.tokenizer(list(pairs.prompt))["input_ids"], pad_id(model.tokenizer))
-    device, rows, answers = hf_module(model).device, torch.arange(n), torch.tensor(pairs.answer_id_cf.values)
+    device, rows, answers = model_device(model), torch.arange(n), torch.tensor(pairs.answer_id_cf.values)
     acts, grads = {}, {}
     count_forward(ids, backward=True)
     with torch.enable_grad(), model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}):
@@ -482,12 +484,13 @@ def neuron_direct_effects(model, pairs: pd.DataFrame, neurons: list[tuple[int, i
     "Neurons ranked by direct effect, all of them together, the top k together on a grid of k (`cumulative_grid`), and the k reaching `share`."
     L, n, layers = n_layers(model), len(pairs), sorted({l for l, _ in neurons})
     got = position_activations(model, list(pairs.prompt) + list(pairs.prompt_cf), layers, "mlp_neurons", batch_size=batch_size)
-    directions = {l: neuron_directions(model, l) for l in layers}
-    write = lambda l, i: (got[n:, layers.index(l), i] - got[:n, layers.index(l), i])[:, None] * directions[l][i][None]  # [n, d_model]
+    rows = write_rows(model, {l: [i for m, i in neurons if m == l] for l in layers})
+    direction = {unit: row for l in layers for unit, row in zip([u for u in neurons if u[0] == l], rows[l])}
+    write = lambda l, i: (got[n:, layers.index(l), i] - got[:n, layers.index(l), i])[:, None] * direction[l, i][None]  # [n, d_model]
     de = pair_effects(model, pairs, {unit: [Patch("resid", L, -1, write(*unit), add=True)] for unit in neurons}, clean, batch_size)
     ranked = list(de.sort_values(ascending=False).index)
     ks = cumulative_grid(len(ranked), n_steps)
-    total, variants = torch.zeros(n, directions[layers[0]].shape[1]), {}
+    total, variants = torch.zeros(n, rows[layers[0]].shape[1]), {}
     for k, unit in enumerate(ranked, 1):
         total = total + write(*unit)
         if k in ks: variants[k] = [Patch("resid", L, -1, total, add=True)]

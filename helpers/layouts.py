@@ -13,9 +13,9 @@ from nnsight import TransformersModel
 
 # %% auto #0
 __all__ = ['LAYOUT_NAMES', 'Layout', 'find_layout', 'check_layout', 'layout', 'block_modules', 'n_layers', 'd_model', 'blocks',
-           'hf_module', 'check_layer', 'mlp_width', 'hidden_state', 'block_input', 'attn_output', 'mlp_output',
-           'block_output', 'head_outputs', 'neuron_preactivations', 'neuron_projection', 'neuron_directions',
-           'head_directions', 'neuron_activations']
+           'hf_module', 'model_device', 'model_dtype', 'check_layer', 'mlp_width', 'hidden_state', 'block_input',
+           'attn_output', 'mlp_output', 'block_output', 'head_outputs', 'neuron_preactivations', 'neuron_projection',
+           'neuron_directions', 'head_directions', 'writer', 'neuron_activations']
 
 # %% ../nbs/04_layouts.ipynb #59bb58dc
 @dataclass(frozen=True)
@@ -131,6 +131,16 @@ def hf_module(model: TransformersModel) -> torch.nn.Module:
     "The plain Hugging Face module inside an nnsight wrapper (for generation and parameter access)."
     return model._module
 
+# %% ../nbs/04_layouts.ipynb #3d373ce4
+def model_device(model) -> torch.device:
+    "Where a model's inputs go: its parameters' device, or the CPU for a model that runs elsewhere (built on the meta device)."
+    device = hf_module(model).device
+    return torch.device("cpu") if device.type == "meta" else device
+
+def model_dtype(model) -> torch.dtype:
+    "The dtype a model computes in: the one its server reported (`load_model(remote=True)`), else its parameters'."
+    return getattr(model, "server_dtype", None) or hf_module(model).dtype
+
 # %% ../nbs/04_layouts.ipynb #2c828b10
 def check_layer(model, layer: int) -> int:
     "Validate a layer index (negative counts from the end); return it as a non-negative int."
@@ -221,6 +231,14 @@ def neuron_directions(model, layer: int) -> torch.Tensor:
 def head_directions(model, layer: int) -> torch.Tensor:
     "The output projection of block `layer`'s heads: [n_heads * d_head, d_model]; a head's rows map its output to the residual stream."
     return _write_rows(_inside(model, layer, "attention", "heads_in", root=hf_module(model)))
+
+# %% ../nbs/04_layouts.ipynb #d6a0e5a1
+def writer(model, layer: int,
+           part: str = "neurons",  # "neurons": the MLP's down-projection; "heads": the attention's output projection
+          ):
+    "The envoy of the projection through which block `layer`'s MLP neurons or attention heads write to the residual stream."
+    if part not in ("neurons", "heads"): raise ValueError(f"part must be 'neurons' or 'heads', got {part!r}")
+    return _inside(model, layer, *(("mlp", "neurons_in") if part == "neurons" else ("attention", "heads_in")))
 
 # %% ../nbs/04_layouts.ipynb #3638e6bb
 def neuron_activations(model, layer: int) -> torch.Tensor:

@@ -20,7 +20,7 @@ from nnsight import TransformersModel
 
 from .core import atomic_write, cache_dir, count_forward, get_device, project_root, stand_in_path, stand_ins_dir
 from .embedded import assemble_gguf, check_gguf, convert_gguf, file_sha256, find_gguf, find_gguf_parts
-from .layouts import Layout, check_layout, find_layout, hf_module
+from .layouts import Layout, block_output, check_layout, find_layout, hf_module, model_device
 from .tasks import CIRCLE_PROMPTS
 from .tokens import pad_id, pad_right
 from .toy_models import organisms_dir, toy_checkpoint, train_and_save, training_log
@@ -28,8 +28,9 @@ from .toy_models import organisms_dir, toy_checkpoint, train_and_save, training_
 # %% auto #0
 __all__ = ['REGISTRY', 'ModelSpec', 'list_models', 'model_table', 'resolve_source', 'HubUnavailableError', 'check_hub_access',
            'embedded_checkpoint', 'folder_sha256', 'released_checkpoint', 'organism_provenance', 'organisms_markdown',
-           'update_organisms_page', 'release_organisms', 'resolve_dtype', 'model_checkpoint', 'load_model', 'complete',
-           'send_remotely', 'is_remote', 'teacher_forced', 'teacher_forced_accuracy']
+           'update_organisms_page', 'release_organisms', 'resolve_dtype', 'model_checkpoint', 'NdifUnavailableError',
+           'check_ndif', 'load_model', 'complete', 'send_remotely', 'is_remote', 'traced_dtype', 'teacher_forced',
+           'teacher_forced_accuracy']
 
 # %% ../nbs/06_models.ipynb #4e99ea9a
 @dataclass(frozen=True)
@@ -308,40 +309,87 @@ def model_checkpoint(name: str | os.PathLike) -> Path | str:
     if kind == "registry": return embedded_checkpoint(spec) if spec.embedded else spec.hf_id
     return source
 
+# %% ../nbs/06_models.ipynb #bee44013
+class NdifUnavailableError(RuntimeError):
+    "A model was asked for on NDIF, and NDIF cannot run it from here: no key, no network, or the model not running there."
+
+# %% ../nbs/06_models.ipynb #bb6fef78
+def check_ndif(repo_id: str, revision: str | None = None) -> tuple[str, str]:
+    "The hub's own id and commit of `repo_id`, once NDIF is known to run it: a key, the hub, the service, the model running there."
+    from nnsight import CONFIG
+    from nnsight.ndif import status
+    if not CONFIG.API.APIKEY:
+        raise NdifUnavailableError("NDIF needs an API key: run `nnsight login` once (nnsight keeps it in its configuration), "
+                                   "or set NDIF_API_KEY. A key is free at https://login.ndif.us.")
+    if _hub_offline() or not _hub_reachable():
+        raise NdifUnavailableError(f"{repo_id!r} on NDIF is built here from the Hugging Face hub (its config and tokenizer), "
+                                   "and the hub cannot be reached from this machine.")
+    from huggingface_hub import HfApi
+    info = HfApi().model_info(repo_id, revision=revision)
+    deployments = status(raw=True).get("deployments", {})  # empty when the service cannot be reached
+    if not deployments:
+        raise NdifUnavailableError(f"NDIF ({CONFIG.API.HOST}) cannot be reached from here, or runs no model now: "
+                                   "`python -c 'import nnsight; print(nnsight.status())'` shows what it runs.")
+    running = sorted({d.get("repo_id") for d in deployments.values() if d.get("application_state") == "RUNNING"})
+    if not any(d.get("repo_id") == info.id and (d.get("revision") or "main") == (revision or "main")
+               and d.get("application_state") == "RUNNING" for d in deployments.values()):
+        raise NdifUnavailableError(f"{info.id} (revision {revision or 'main'}) is not running on NDIF now. "
+                                   f"Running now: {', '.join(running) or 'none'}.")
+    return info.id, info.sha
+
+# %% ../nbs/06_models.ipynb #b52bc944
+def _meta_model(kind: str, source, revision: str | None, trust_remote_code: bool) -> tuple[TransformersModel, str, str]:
+    "A model for NDIF, built on the meta device from its hub id once `check_ndif` passes: (model, repo id, commit)."
+    from transformers import AutoTokenizer
+    if kind == "local": raise ValueError(f"NDIF names a model by its hub id, not a local folder ({source}): pass a registry name or hub id")
+    if kind == "registry" and not source.hf_id: raise ValueError(f"{source.name} is not on the hub, so NDIF cannot run it")
+    repo_id, commit = check_ndif(source.hf_id if kind == "registry" else source, revision)
+    tokenizer = AutoTokenizer.from_pretrained(repo_id, revision=revision, trust_remote_code=trust_remote_code)
+    model = TransformersModel(repo_id, task="text-generation", tokenizer=tokenizer, revision=revision,
+                              trust_remote_code=trust_remote_code)  # no dispatch: the weights stay on the service
+    return model, repo_id, commit
+
 # %% ../nbs/06_models.ipynb #215d5c01
 def load_model(name: str | os.PathLike,  # registry name (see `list_models`), Hugging Face id, or local checkpoint folder
-               device: str = "auto",  # "auto", "cpu", "cuda", "cuda:N" or "mps"
+               device: str = "auto",  # "auto", "cpu", "cuda", "cuda:N" or "mps" (ignored on NDIF)
                dtype=None,  # None (float32 on CPU, the registry's choice on CUDA), "float32", "bfloat16", "float16"
                revision: str | None = None,  # hub revision (branch, tag or commit) for a Hugging Face id
                trust_remote_code: bool = False,  # run code shipped with a hub checkpoint: off unless asked for
                layout: dict | None = None,  # module names of a layout `find_layout` does not know (the fields of `Layout`)
-               remote: bool | str = False,  # "local": every trace through nnsight's remote path, simulated here (`send_remotely`)
+               remote: bool | str = False,  # True: every trace on NDIF; "local": nnsight's simulation of that, here
               ) -> TransformersModel:
     "Load a causal LM and its tokenizer, wrapped for tracing with nnsight."
-    if remote not in (False, "local"):
-        raise ValueError(f"remote must be False or 'local' (nnsight's simulation of a remote run), got {remote!r}")
+    if remote not in (False, True, "local"):
+        raise ValueError(f"remote must be False, True (NDIF) or 'local' (nnsight's simulation of NDIF), got {remote!r}")
     from transformers import AutoTokenizer
     kind, source = resolve_source(name)
-    device = get_device(device)
     spec = source if kind == "registry" else None
-    dtype = resolve_dtype(dtype, device, spec)
-    checkpoint = model_checkpoint(name)
-    if isinstance(checkpoint, str) and not Path(checkpoint).is_dir() and check_hub_access(checkpoint, revision):
-        from huggingface_hub import snapshot_download  # offline with the model in the hub cache: read that copy
-        checkpoint = snapshot_download(checkpoint, revision=revision, local_files_only=True)
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint, revision=revision, trust_remote_code=trust_remote_code)
-    placement = {"device_map": str(device)} if device.type == "cuda" else {}
-    # nnsight builds the model from its id, as for remote execution or meta-device loading; dispatch loads the weights
-    # now
-    model = TransformersModel(str(checkpoint), task="text-generation", tokenizer=tokenizer, dispatch=True, dtype=dtype,
-                              revision=revision, trust_remote_code=trust_remote_code, **placement)
-    if not placement: model._module.to(device)
-    model._module.eval()
+    if remote is True:
+        model, repo_id, commit = _meta_model(kind, source, revision, trust_remote_code)
+    else:
+        device = get_device(device)
+        dtype = resolve_dtype(dtype, device, spec)
+        checkpoint = model_checkpoint(name)
+        if isinstance(checkpoint, str) and not Path(checkpoint).is_dir():
+            # offline with the model in the hub cache, read that copy; the simulation names a model by its files
+            only_cached = check_hub_access(checkpoint, revision)
+            if only_cached or remote:
+                from huggingface_hub import snapshot_download
+                checkpoint = snapshot_download(checkpoint, revision=revision, local_files_only=only_cached)
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint, revision=revision, trust_remote_code=trust_remote_code)
+        placement = {"device_map": str(device)} if device.type == "cuda" else {}
+        # nnsight builds the model from its id, as for remote execution or meta-device loading; dispatch loads the weights
+        # now
+        model = TransformersModel(str(checkpoint), task="text-generation", tokenizer=tokenizer, dispatch=True, dtype=dtype,
+                                  revision=revision, trust_remote_code=trust_remote_code, **placement)
+        if not placement: model._module.to(device)
+        model._module.eval()
+        repo_id = commit = None  # simulated: named by its folder's content (`send_remotely`)
     model.name = spec.name if spec else str(name)
     model.spec = spec
-    model.checkpoint = str(checkpoint)
+    model.checkpoint = str(repo_id if remote is True else checkpoint)
     model._layout = check_layout(model._module, Layout(**layout)) if layout is not None else find_layout(model._module)
-    return send_remotely(model, remote) if remote else model
+    return send_remotely(model, remote, repo_id, commit) if remote else model
 
 # %% ../nbs/06_models.ipynb #aba65537
 @torch.inference_mode()
@@ -354,18 +402,33 @@ def complete(model: TransformersModel, prompt: str, max_new_tokens: int = 5) -> 
 
 # %% ../nbs/06_models.ipynb #fbaa248b
 def send_remotely(model: TransformersModel,
-                  remote: str = "local",  # nnsight's `remote` argument for every trace and session of `model`
+                  remote: bool | str = "local",  # nnsight's `remote` argument for every trace and session of `model`
+                  repo_id: str | None = None,  # the name the service knows it by (default: `model.name`)
+                  commit: str | None = None,  # the commit of its weights there (default: a hash of its local folder)
                  ) -> TransformersModel:
-    "`model`, its traces and sessions sent through nnsight's remote path by default."
+    "`model`, its traces and sessions sent through nnsight's remote path by default, named as the service names it."
     trace, session = type(model).trace, type(model).session
     model.trace = lambda *args, **kwargs: trace(model, *args, **{"remote": remote, **kwargs})
     model.session = lambda *args, **kwargs: session(model, *args, **{"remote": remote, **kwargs})
     model.remote = remote
+    # what names its weights in a cache key, as they cannot be read from here: the service's id and commit, and the
+    # dtype it computes in there
+    model.repo_id = repo_id or model.name
+    model.commit = commit or folder_sha256(Path(model.checkpoint))
+    model.server_dtype = None
+    model.server_dtype = traced_dtype(model)
     return model
 
 def is_remote(model) -> bool:
     "Whether `model`'s traces take nnsight's remote path (see `send_remotely`)."
     return bool(getattr(model, "remote", False))
+
+def traced_dtype(model) -> torch.dtype:
+    "The dtype a model computes in where its traces run: its first block's output on one token, traced."
+    with model.trace({"input_ids": torch.tensor([[0]]), "attention_mask": torch.tensor([[1]])}) as tracer:
+        value = block_output(model, 0)[0, 0, :1].save()
+        tracer.stop()
+    return value.dtype
 
 # %% ../nbs/06_models.ipynb #be654b20
 @torch.inference_mode()
@@ -386,7 +449,8 @@ def teacher_forced(model,  # from `load_model`
             rows.append(full); spans.append((len(head), len(full)))
         ids, mask, _ = pad_right(rows, pad_id(tokenizer))
         count_forward(ids)
-        encoding = {"input_ids": ids.to(module.device), "attention_mask": mask.to(module.device)}
+        device = model_device(model)
+        encoding = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
         if is_remote(model):
             with model.trace(encoding):
                 logits = model.output.logits.save()

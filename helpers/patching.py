@@ -14,7 +14,7 @@ import torch
 from .core import count_forward
 from .tokens import pad_id, pad_right, tokenize_prompts
 from .activations import SITES, residual
-from .layouts import hf_module, n_layers
+from .layouts import hf_module, model_device, model_dtype, n_layers
 
 # %% auto #0
 __all__ = ['SITE_ORDER', 'Patch', 'patched_logits', 'stack_variants', 'variant_logits', 'logit_difference']
@@ -73,7 +73,7 @@ def patched_logits(model,  # an nnsight-wrapped model
     for p in patches: p.check(model, len(prompts))
     patches = sorted(patches, key=lambda p: p.order(n_layers(model)))
     value_rows = [p.value_rows(len(prompts)) for p in patches]
-    device, dtype = hf_module(model).device, hf_module(model).dtype
+    device, dtype = model_device(model), model_dtype(model)
     # Batches of similar length, and logits only at each prompt's last position (the unembedding of every
     # position would cost more than the model itself for small models with large vocabularies).
     order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))

@@ -23,7 +23,7 @@ from scipy import sparse
 from .activations import collect_token_activations
 from .tokens import pad_id, pad_right, tokenize_prompts
 from .core import atomic_write, cache_dir, count_forward, get_device, progress_bar, stand_in_path, stand_ins_dir
-from .layouts import block_output, check_layer, hf_module
+from .layouts import block_output, check_layer, hf_module, model_device
 from .models import load_model
 from .probing_data import list_datasets, load_dataset
 
@@ -395,7 +395,7 @@ def spliced_loss(model, sae: SAE, prompts: list[str], layer: int, max_length: in
     "Mean next-token cross-entropy with and without the SAE's reconstruction of block `layer`'s output spliced in (massive tokens kept)."
     layer = check_layer(model, layer)
     token_ids = sorted((ids[-max_length:] for ids in tokenize_prompts(model, prompts)), key=len)  # similar lengths batched: less padding
-    device = hf_module(model).device
+    device = model_device(model)
     totals = {"spliced": 0.0} if loss_clean is not None else {"clean": 0.0, "spliced": 0.0}
     count = 0
     for start in range(0, len(token_ids), batch_size):

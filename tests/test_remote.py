@@ -46,3 +46,83 @@ def test_a_simulated_remote_run_gives_the_local_patches_and_accuracy(models, sim
     answers = [str(sum(map(int, p[:-1].split("+")))) for p in PROMPTS]
     assert (teacher_forced(far, PROMPTS, answers) == teacher_forced(local, PROMPTS, answers)).all()
     assert len(simulated) >= 2
+
+
+def test_a_remote_models_cache_key_names_it_by_id_commit_and_dtype_not_by_its_weights(models):
+    from helpers.activations import cache_key, model_identity
+    local, far = models
+    assert set(model_identity(far)) == {"repo_id", "commit", "dtype", "runs_on"}
+    assert model_identity(far) == {"repo_id": "toy-adder", "commit": far.commit, "dtype": "torch.float32", "runs_on": "local"}
+    assert "weights" in model_identity(local) and cache_key(far, [[1, 2]], [0], [-1], ["resid_post"]) != cache_key(
+        local, [[1, 2]], [0], [-1], ["resid_post"])
+    assert load_model("toy-adder", device="cpu", remote="local").commit == far.commit  # the same files, the same name
+
+
+def test_the_write_rows_through_an_identity_batch_are_the_weights_rows(models):
+    from helpers.activations import write_rows
+    local, far = models
+    for part, units in (("neurons", {0: [0, 5, 9], 1: [3]}), ("heads", {1: [0, 1, 2, 3]})):
+        near, traced = write_rows(local, units, part), write_rows(far, units, part, use_cache=False)
+        for layer in units: torch.testing.assert_close(traced[layer], near[layer], rtol=1e-5, atol=1e-6)
+
+
+PLANTED = "ndif-planted-key-0123456789"
+
+
+def _deployment(repo_id, state="RUNNING"):
+    return {"repo_id": repo_id, "revision": "main", "application_state": state, "deployment_level": "HOT"}
+
+
+@pytest.fixture
+def ndif_reachable(monkeypatch):
+    "A key, a hub that answers with a canonical id and a commit, and an NDIF status to set."
+    from types import SimpleNamespace
+
+    import huggingface_hub
+    from nnsight import CONFIG
+    import helpers.models as models_module
+    monkeypatch.setattr(CONFIG.API, "APIKEY", PLANTED)
+    monkeypatch.setattr(models_module, "_hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info",
+                        lambda self, repo_id, revision=None: SimpleNamespace(id=f"org/{repo_id.split('/')[-1]}", sha="c" * 40))
+    status = {"deployments": {}}
+    monkeypatch.setattr("nnsight.ndif.status", lambda raw=False: status)
+    return status
+
+
+def test_check_ndif_says_what_is_wrong_before_anything_is_built(ndif_reachable):
+    from helpers.models import NdifUnavailableError, check_ndif
+    with pytest.raises(NdifUnavailableError, match="cannot be reached from here") as unreachable:
+        check_ndif("gpt2")
+    ndif_reachable["deployments"] = {"a": _deployment("org/gpt2", "DEPLOYING"), "b": _deployment("org/other")}
+    with pytest.raises(NdifUnavailableError, match="org/gpt2 .revision main. is not running on NDIF now. Running now: org/other") as absent:
+        check_ndif("gpt2")
+    ndif_reachable["deployments"]["a"] = _deployment("org/gpt2")
+    assert check_ndif("gpt2") == ("org/gpt2", "c" * 40)
+    assert not any(PLANTED in str(e.value) for e in (unreachable, absent))
+
+
+def test_a_model_for_ndif_is_built_on_the_meta_device_from_its_hub_id(ndif_reachable, tmp_path, monkeypatch):
+    "The hub id is read from a hub cache made here from the organism's files; NDIF's answers are the fixture's."
+    import shutil
+
+    import helpers.models as models_module
+    from helpers.activations import model_identity
+    from helpers.layouts import hf_module, model_device, model_dtype
+    from helpers.toy_models import toy_checkpoint
+    snapshot = tmp_path / "models--org--tiny-adder" / "snapshots" / ("c" * 40)
+    shutil.copytree(toy_checkpoint("toy-adder"), snapshot)
+    (tmp_path / "models--org--tiny-adder" / "refs").mkdir()
+    (tmp_path / "models--org--tiny-adder" / "refs" / "main").write_text("c" * 40)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)  # the cache only: no hub is reachable from the tests
+    monkeypatch.setattr(models_module, "traced_dtype", lambda model: torch.bfloat16)  # the service's answer
+    ndif_reachable["deployments"] = {"a": _deployment("org/tiny-adder")}
+    model = load_model("org/tiny-adder", remote=True)
+    assert {p.device.type for p in hf_module(model).parameters()} == {"meta"}  # no weights read here
+    assert (model_device(model).type, model_dtype(model), model.checkpoint) == ("cpu", torch.bfloat16, "org/tiny-adder")
+    assert model_identity(model) == {"repo_id": "org/tiny-adder", "commit": "c" * 40, "dtype": "torch.bfloat16", "runs_on": "ndif"}
+    with pytest.raises(ValueError, match="not a local folder"):
+        load_model(str(snapshot), remote=True)
