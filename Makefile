@@ -110,6 +110,7 @@ check-runs: install
 # sizes capped by paper_reproductions/profiles/dry_run/): results in runs/paper-dry/ and runs/gpu-dry/, marked as dry runs.
 # The two run side by side, one torch thread each: the stand-ins are so small that a dry run is mostly Python and
 # imports, which one core serves; each line is prefixed by its profile. Stand-ins both name are shared through the cache.
+# The tests after them start the ndif profile's dry run (every trace through nnsight's simulation of NDIF, a planted key).
 dry-run: install
 	@(set -o pipefail; OMP_NUM_THREADS=1 $(BIN)/python -m helpers.runner run --profile paper --dry-run 2>&1 | sed -u 's/^/paper-dry | /') & paper=$$!; \
 	(set -o pipefail; OMP_NUM_THREADS=1 $(BIN)/python -m helpers.runner run --profile gpu --dry-run 2>&1 | sed -u 's/^/gpu-dry | /'); gpu=$$?; \

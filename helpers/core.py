@@ -197,7 +197,8 @@ def environment_record(device: str | torch.device | None = None,  # the device t
 
 # %% ../nbs/00_core.ipynb #cc387516
 FORWARD_PASSES = {"sequences": 0, "tokens": 0, "backward_sequences": 0,  # since the helpers were imported (one kernel per notebook run)
-                  "cached_sequences": 0}  # prompts whose activations came from the on-disk cache instead of a forward pass
+                  "cached_sequences": 0,  # prompts whose activations came from the on-disk cache instead of a forward pass
+                  "remote_traces": 0}  # traces and sessions sent through nnsight's remote path (NDIF, or its simulation)
 
 def count_forward(input_ids: torch.Tensor,  # the padded batch [batch, tokens] passed to the model
                   backward: bool = False,  # the pass is followed by a backward pass

@@ -407,9 +407,12 @@ def neuron_attribution(model, pairs: pd.DataFrame, batch_size: int = 256) -> tor
     acts, grads = {}, {}
     count_forward(ids, backward=True)
     with torch.enable_grad(), model.trace({"input_ids": ids.to(device), "attention_mask": mask.to(device)}):
-        for l in range(L): acts[l] = neuron_activations(model, l)
+        # each loop on lines of its own: nnsight 0.8.1's remote path loses the backward block after a one-line loop
+        for l in range(L):
+            acts[l] = neuron_activations(model, l)
         with model.output.logits[rows.to(device), last.to(device), answers.to(device)].sum().backward():
-            for l in reversed(range(L)): grads[l] = acts[l].grad[rows, last].save()  # gradients arrive last layer first
+            for l in reversed(range(L)):
+                grads[l] = acts[l].grad[rows, last].save()  # gradients arrive last layer first
     grad = torch.stack([grads[l] for l in range(L)], dim=1).float().cpu()  # [n, L, d_mlp]
     return (grad * (neurons[n:] - neurons[:n])).mean(0)
 

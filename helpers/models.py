@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 from nnsight import TransformersModel
 
-from .core import atomic_write, cache_dir, count_forward, get_device, project_root, stand_in_path, stand_ins_dir
+from .core import (FORWARD_PASSES, atomic_write, cache_dir, count_forward, get_device, project_root, stand_in_path,
+                          stand_ins_dir)
 from .embedded import assemble_gguf, check_gguf, convert_gguf, file_sha256, find_gguf, find_gguf_parts
 from .layouts import Layout, block_output, check_layout, find_layout, hf_module, model_device
 from .tasks import CIRCLE_PROMPTS
@@ -408,8 +409,12 @@ def send_remotely(model: TransformersModel,
                  ) -> TransformersModel:
     "`model`, its traces and sessions sent through nnsight's remote path by default, named as the service names it."
     trace, session = type(model).trace, type(model).session
-    model.trace = lambda *args, **kwargs: trace(model, *args, **{"remote": remote, **kwargs})
-    model.session = lambda *args, **kwargs: session(model, *args, **{"remote": remote, **kwargs})
+    def sent(method):
+        def send(*args, **kwargs):
+            FORWARD_PASSES["remote_traces"] += 1  # results.json shows that a run went remote
+            return method(model, *args, **{"remote": remote, **kwargs})
+        return send
+    model.trace, model.session = sent(trace), sent(session)
     model.remote = remote
     # what names its weights in a cache key, as they cannot be read from here: the service's id and commit, and the
     # dtype it computes in there

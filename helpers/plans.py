@@ -61,7 +61,7 @@ __all__ = ['HOST_LIMIT_GIB', 'KNOWN_SAE_WIDTHS', 'GIB', 'PROMPT_TOKENS', 'TOY_VO
            'NOTEBOOK_PLANS', 'NOTEBOOK_PASSES', 'Dims', 'config_dims', 'model_dims', 'helix_plan', 'circles_plan',
            'probing_rows', 'probing_plan', 'stages_plan', 'switch_plan', 'cuda_memory_gib', 'memory_plan', 'plan_text',
            'Passes', 'helix_passes', 'circles_passes', 'probing_passes', 'stages_passes', 'switch_passes',
-           'forward_plan', 'matmul_tflops', 'time_text', 'device_rates']
+           'forward_plan', 'matmul_tflops', 'time_text', 'device_rates', 'requests_text']
 
 # %% ../nbs/24_plans.ipynb #e69b166b
 def _gib(*sizes, bytes_per: int = 4) -> float:
@@ -425,3 +425,16 @@ def device_rates(jobs: dict[str, dict]) -> dict[str, float] | None:
     if not torch.cuda.is_available() or not all(str(p.get("device", "cuda")).startswith("cuda") for p in jobs.values()): return None
     dtypes = set(forward_plan(jobs).dtype)
     return {d: matmul_tflops("cuda", getattr(torch, d)) for d in sorted(dtypes)}
+
+# %% ../nbs/24_plans.ipynb #9972ecde
+def requests_text(jobs: dict[str, dict]) -> str:
+    "The forward-pass plan of a run on NDIF: per notebook, the prompts and the requests (one per batch of `batch_size` prompts)."
+    table = forward_plan(jobs)
+    if table.empty: return ""
+    lines = ["Requests to NDIF (one per batch of prompts; fewest to most, as the forward-pass plan counts prompts):"]
+    for name, part in table.groupby("notebook", sort=False):
+        batch = jobs[name].get("batch_size", 16)
+        low, high = ((-(-part[end] // batch)).sum() for end in ("fewest", "most"))  # each step's last batch may be short
+        lines.append(f"  {name}: {part.fewest.sum():,} to {part.most.sum():,} prompts in batches of {batch}: "
+                     f"{low:,} to {high:,} requests")
+    return "\n".join(lines)

@@ -43,7 +43,7 @@ __all__ = ['KERNEL_NAME', 'PROFILES', 'RUNNER_PARAMS', 'PROFILE_BLOCKS', 'DRY_RU
 
 # %% ../nbs/25_runner.ipynb #b952757b
 KERNEL_NAME = project_setting("jupyter_kernel")  # registered inside the venv by `make install`
-PROFILES = ("smoke", "cpu", "gpu", "paper")
+PROFILES = ("smoke", "cpu", "gpu", "paper", "ndif")
 RUNNER_PARAMS = ("profile", "results_dir", "dry_run")  # dry_run only in a dry run (`--dry-run`)
 
 @dataclass
@@ -192,7 +192,8 @@ def plan(names: list[str], profile: str, overrides: list, notebooks_dir: Path, p
         targets = [t for t, _, _ in given if t is not None and t not in available]
         if targets: raise ValueError(f"{option} targets unknown notebook(s) {targets}: available are {', '.join(available)}.")
     jobs = []
-    for name in names or list(available):
+    # a profile that names notebooks runs those (ndif: the ones whose models NDIF hosts); one that names none (smoke), all
+    for name in names or [n for n in available if n in profile_params] or list(available):
         declared = read_parameters(available[name])
         params = {**profile_params.get(name, {}), **caps.get(name, {})}
         params.update({k: v for t, k, v in overrides if t in (None, name)})
@@ -590,10 +591,14 @@ def _dry_run_setup(jobs: list[Job]) -> None:
     os.environ[STAND_INS_ENV_VAR] = str(prepare_stand_ins([_values(job) for job in jobs]))
 
 def _print_memory_plan(jobs: list[Job]) -> None:
-    "The memory plan of the real (not dry) run of these jobs (of a grid, one cell per notebook: the last)."
-    from .plans import NOTEBOOK_PLANS, cuda_memory_gib, device_rates, plan_text, time_text
+    "The memory plan of the real (not dry) run of these jobs (of a grid, one cell per notebook: the last); on NDIF, its requests."
+    from .plans import NOTEBOOK_PLANS, cuda_memory_gib, device_rates, plan_text, requests_text, time_text
     values = {job.name: _values(job) for job in jobs if job.name in NOTEBOOK_PLANS}
     if not values: return
+    if any(v.get("remote") is True for v in values.values()):
+        try: print(requests_text({name: v for name, v in values.items() if v.get("remote") is True}))
+        except ValueError as e: print(f"No request plan: {e}")
+        return
     try: print(plan_text(values, cuda_memory_gib()))
     except ValueError as e: print(f"No memory plan: {e}")
     try: print(time_text(values, device_rates(values)))
@@ -627,7 +632,7 @@ def run(names: list[str] = (), profile: str = "smoke", params: list[str] = (), o
     slurm = {**load_profile(profile, profiles_dir, "slurm"), **(slurm or {})}
     check_slurm(slurm)
     _check_kernel(kernel)
-    if profile in ("paper", "gpu"):
+    if profile in ("paper", "gpu", "ndif"):
         real = plan(list(names), profile, parse_overrides(list(params)), notebooks_dir, profiles_dir, grid=axes) if dry_run else jobs
         _print_memory_plan(real)
     if dry_run: _dry_run_setup(jobs)

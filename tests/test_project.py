@@ -100,6 +100,14 @@ def test_paper_notebooks_are_thin_and_registered():
         assert paper["title"] in readme and paper["arxiv"] in readme, paper["title"]
 
 
+def test_the_cpu_gpu_and_paper_profiles_name_every_notebook():
+    "A profile that names notebooks runs only those (the ndif profile: the ones whose models NDIF hosts), so these must name all."
+    notebooks = sorted(p.stem for p in (ROOT / "paper_reproductions").glob("*.ipynb"))
+    for profile in ("cpu", "gpu", "paper"):
+        named = yaml.safe_load((ROOT / "paper_reproductions" / "profiles" / f"{profile}.yaml").read_text())
+        assert sorted(set(named) - {"grid", "slurm"}) == notebooks, profile
+
+
 def test_readme_is_short_and_links_every_page_of_the_site():
     "The README is read in two minutes; the rest lives in docs/*.md, each page linked from it and built into the site."
     import re

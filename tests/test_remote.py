@@ -126,3 +126,15 @@ def test_a_model_for_ndif_is_built_on_the_meta_device_from_its_hub_id(ndif_reach
     assert model_identity(model) == {"repo_id": "org/tiny-adder", "commit": "c" * 40, "dtype": "torch.bfloat16", "runs_on": "ndif"}
     with pytest.raises(ValueError, match="not a local folder"):
         load_model(str(snapshot), remote=True)
+
+
+def test_the_neuron_attribution_gradients_travel_the_remote_path(models, simulated):
+    import pandas as pd
+
+    from helpers.helix import neuron_attribution
+    from helpers.tokens import single_token_id
+    local, far = models
+    pairs = pd.DataFrame({"prompt": ["3+5=", "14+22=", "27+36="], "prompt_cf": ["4+5=", "15+22=", "28+36="]})
+    pairs["answer_id_cf"] = [single_token_id(local.tokenizer, str(a)) for a in (9, 37, 64)]
+    torch.testing.assert_close(neuron_attribution(far, pairs), neuron_attribution(local, pairs), rtol=1e-5, atol=1e-7)
+    assert simulated
