@@ -82,6 +82,15 @@ def test_unknown_profile_is_refused(project):
     assert done.returncode == 2 and "Unknown profile 'fast'" in done.stderr
 
 
+def test_a_profile_that_names_notebooks_runs_only_those(project):
+    "As the ndif profile names only the notebooks whose models NDIF hosts; one that names none (smoke) runs every notebook."
+    nbs, out = project
+    (nbs / "profiles" / "ndif.yaml").write_text("adds:\n  n: 6\n")
+    done = runner(nbs, out, "--profile", "ndif")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.parent.name for p in (out / "ndif").glob("*/results.json")) == ["adds"]
+
+
 def test_a_failing_notebook_keeps_its_output_and_the_others_still_run(project):
     nbs, out = project
     done = runner(nbs, out, "breaks", "adds", "--profile", "smoke")
