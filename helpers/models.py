@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 import torch
-from nnsight import TransformersModel
+from nnsight import TransformersModel, register
 
 from .core import (FORWARD_PASSES, atomic_write, cache_dir, count_forward, get_device, project_root, stand_in_path,
                           stand_ins_dir)
@@ -325,6 +325,7 @@ def check_ndif(repo_id: str, revision: str | None = None) -> tuple[str, str]:
     if _hub_offline() or not _hub_reachable():
         raise NdifUnavailableError(f"{repo_id!r} on NDIF is built here from the Hugging Face hub (its config and tokenizer), "
                                    "and the hub cannot be reached from this machine.")
+    check_hub_access(repo_id, revision)  # a gated or unknown id: what to do
     from huggingface_hub import HfApi
     info = HfApi().model_info(repo_id, revision=revision)
     deployments = status(raw=True).get("deployments", {})  # empty when the service cannot be reached
@@ -408,6 +409,7 @@ def send_remotely(model: TransformersModel,
                   commit: str | None = None,  # the commit of its weights there (default: a hash of its local folder)
                  ) -> TransformersModel:
     "`model`, its traces and sessions sent through nnsight's remote path by default, named as the service names it."
+    register("helpers")  # the helpers that traces call travel with them, by value, however this package is installed
     trace, session = type(model).trace, type(model).session
     def sent(method):
         def send(*args, **kwargs):
@@ -420,7 +422,6 @@ def send_remotely(model: TransformersModel,
     # dtype it computes in there
     model.repo_id = repo_id or model.name
     model.commit = commit or folder_sha256(Path(model.checkpoint))
-    model.server_dtype = None
     model.server_dtype = traced_dtype(model)
     return model
 

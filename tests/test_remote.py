@@ -83,6 +83,7 @@ def ndif_reachable(monkeypatch):
     import helpers.models as models_module
     monkeypatch.setattr(CONFIG.API, "APIKEY", PLANTED)
     monkeypatch.setattr(models_module, "_hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(models_module, "check_hub_access", lambda repo_id, revision=None: False)  # the hub's config.json
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(huggingface_hub.HfApi, "model_info",
                         lambda self, repo_id, revision=None: SimpleNamespace(id=f"org/{repo_id.split('/')[-1]}", sha="c" * 40))
