@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CACHE_ENV_VAR', 'STAND_INS_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'FORWARD_PASSES', 'PROGRESS_ENV_VAR',
-           'project_root', 'repro_dir', 'runs_dir', 'project_setting', 'cache_dir', 'stand_ins_dir', 'stand_in_path',
-           'atomic_write', 'atomic_directory', 'set_seed', 'get_device', 'cpu_name', 'environment_record',
-           'count_forward', 'count_cached', 'interactive', 'log_line', 'progress_bar']
+__all__ = ['CACHE_ENV_VAR', 'STAND_INS_ENV_VAR', 'DEVICES', 'RECORDED_PACKAGES', 'FORWARD_PASSES', 'REMOTE_MODELS',
+           'PROGRESS_ENV_VAR', 'project_root', 'repro_dir', 'runs_dir', 'project_setting', 'cache_dir', 'stand_ins_dir',
+           'stand_in_path', 'atomic_write', 'atomic_directory', 'set_seed', 'get_device', 'cpu_name',
+           'environment_record', 'count_forward', 'count_cached', 'interactive', 'log_line', 'progress_bar']
 
 # %% ../nbs/00_core.ipynb #bb7b1b7c
 def project_root() -> Path:
@@ -199,6 +199,7 @@ def environment_record(device: str | torch.device | None = None,  # the device t
 FORWARD_PASSES = {"sequences": 0, "tokens": 0, "backward_sequences": 0,  # since the helpers were imported (one kernel per notebook run)
                   "cached_sequences": 0,  # prompts whose activations came from the on-disk cache instead of a forward pass
                   "remote_traces": 0}  # traces and sessions sent through nnsight's remote path (NDIF, or its simulation)
+REMOTE_MODELS = []  # each model of this kernel whose traces went remote: its name there, commit and dtype (results.json)
 
 def count_forward(input_ids: torch.Tensor,  # the padded batch [batch, tokens] passed to the model
                   backward: bool = False,  # the pass is followed by a backward pass

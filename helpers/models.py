@@ -18,8 +18,8 @@ import pandas as pd
 import torch
 from nnsight import TransformersModel, register
 
-from .core import (FORWARD_PASSES, atomic_write, cache_dir, count_forward, get_device, project_root, stand_in_path,
-                          stand_ins_dir)
+from .core import (FORWARD_PASSES, REMOTE_MODELS, atomic_write, cache_dir, count_forward, get_device, project_root,
+                          stand_in_path, stand_ins_dir)
 from .embedded import assemble_gguf, check_gguf, convert_gguf, file_sha256, find_gguf, find_gguf_parts
 from .layouts import Layout, block_output, check_layout, find_layout, hf_module, model_device
 from .tasks import CIRCLE_PROMPTS
@@ -423,6 +423,8 @@ def send_remotely(model: TransformersModel,
     model.repo_id = repo_id or model.name
     model.commit = commit or folder_sha256(Path(model.checkpoint))
     model.server_dtype = traced_dtype(model)
+    REMOTE_MODELS.append({"name": model.name, "repo_id": model.repo_id, "commit": model.commit, "dtype": str(model.server_dtype),
+                          "runs_on": "ndif" if remote is True else "local simulation"})
     return model
 
 def is_remote(model) -> bool:

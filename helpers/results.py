@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 
-from .core import FORWARD_PASSES, atomic_write, environment_record, repro_dir, runs_dir
+from .core import FORWARD_PASSES, REMOTE_MODELS, atomic_write, environment_record, repro_dir, runs_dir
 from .papers import METRICS, PAPER_RANGES, PAPER_VALUES, PAPERS, describe_metric, is_wall_clock, paper_values
 
 # %% auto #0
@@ -264,7 +264,8 @@ def write_results(results_dir: str | Path | None,  # the runner's folder for thi
                "reference_model": reference_model or entry.get("reference_model"), "verdicts": [verdict(v["group"], v["claim"], v["holds"], v.get("why")) for v in verdicts],
                "figures": sorted(str(p.relative_to(folder)) for p in (folder / "figures").glob("*.png")),
                "tables": sorted(str(p.relative_to(folder)) for p in (folder / "tables").glob("*.csv")),
-               "environment": environment_record(device), "duration_s": round(time.time() - started, 3),
+               "environment": {**environment_record(device), **({"remote_models": REMOTE_MODELS} if REMOTE_MODELS else {})},
+               "duration_s": round(time.time() - started, 3),
                # every forward pass of this kernel: one notebook run under the runner
                "forward_passes": dict(FORWARD_PASSES)}
     validate_results(results)

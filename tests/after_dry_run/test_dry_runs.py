@@ -60,6 +60,9 @@ def test_the_ndif_dry_run_sent_every_notebooks_traces_through_the_simulation(ndi
         results = json.loads((folder / name / "results.json").read_text())
         assert results["dry_run"] is True and results["profile"] == "ndif" and results["params"]["remote"] == "local", name
         assert results["forward_passes"]["remote_traces"] > 0, f"{name}: no trace took the remote path"
+        remote = results["environment"]["remote_models"]  # what ran there, named as the service would name it
+        assert results["model"] in {m["name"] for m in remote} and {m["runs_on"] for m in remote} == {"local simulation"}, name
+        assert all(len(m["commit"]) == 64 and m["dtype"] == "torch.float32" for m in remote), name
     assert "**A dry run.**" in (folder / "summary.md").read_text()
 
 
