@@ -228,6 +228,7 @@ class Passes:
     most: int  # and largest
     tokens: float  # tokens per prompt: an upper bound, or an estimate for text
     backward: bool = False  # each pass is followed by a backward pass
+    batch: int = 0  # prompts per pass where the step does not batch by the notebook's batch_size
 
 # %% ../nbs/24_plans.ipynb #10bad645
 def _steps(model: str, tokens: float, *rows) -> list[Passes]:
@@ -304,7 +305,8 @@ def circles_passes(p: dict, dims=None) -> list[Passes]:
         lm = p["discovery_model"]
         if not p.get("discovery_sae"):
             steps += _steps(lm, 128, ("training the project's SmolLM2 SAE (none when cached)", 0, 1000))
-        steps += _steps(lm, 128, ("the token pool", p["n_text_prompts"] + len(calendar_text())))
+        pool = p["n_text_prompts"] + len(calendar_text())
+        steps.append(Passes("the token pool", lm, pool, pool, 128, batch=16))  # circles.pool_codes' batches
         steps += _steps(lm, PROMPT_TOKENS, ("calendar states", both))
     steps += _steps(m, PROMPT_TOKENS, ("calendar states, and at the last token for the regression", 2 * both),
                     ("interventions at every point written at (one or two circles)",
@@ -377,6 +379,7 @@ def forward_plan(jobs: dict[str, dict],  # notebook name -> every parameter valu
             per_prompt = 2 * dims_of(s.model).parameters * s.tokens * (3 if s.backward else 1)
             rows.append({"notebook": name, "step": s.step, "model": s.model, "dtype": _dtype(s.model, params.get("device", "cuda")),
                          "fewest": s.fewest, "most": s.most, "tokens": s.tokens, "backward": s.backward,
+                         "batch": s.batch or params.get("batch_size", 16),
                          "TFLOP fewest": s.fewest * per_prompt / 1e12, "TFLOP most": s.most * per_prompt / 1e12})
     return pd.DataFrame(rows)
 
@@ -428,13 +431,12 @@ def device_rates(jobs: dict[str, dict]) -> dict[str, float] | None:
 
 # %% ../nbs/24_plans.ipynb #9972ecde
 def requests_text(jobs: dict[str, dict]) -> str:
-    "The forward-pass plan of a run on NDIF: per notebook, the prompts and the requests (one per batch of `batch_size` prompts)."
+    "The forward-pass plan of a run on NDIF: per notebook, the prompts and the requests (one per batch of prompts)."
     table = forward_plan(jobs)
     if table.empty: return ""
     lines = ["Requests to NDIF (one per batch of prompts; fewest to most, as the forward-pass plan counts prompts):"]
     for name, part in table.groupby("notebook", sort=False):
-        batch = jobs[name].get("batch_size", 16)
-        low, high = ((-(-part[end] // batch)).sum() for end in ("fewest", "most"))  # each step's last batch may be short
-        lines.append(f"  {name}: {part.fewest.sum():,} to {part.most.sum():,} prompts in batches of {batch}: "
+        low, high = ((-(-part[end] // part.batch)).sum() for end in ("fewest", "most"))  # each step's last batch may be short
+        lines.append(f"  {name}: {part.fewest.sum():,} to {part.most.sum():,} prompts in batches of up to {part.batch.max()}: "
                      f"{low:,} to {high:,} requests")
     return "\n".join(lines)

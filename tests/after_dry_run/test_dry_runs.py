@@ -64,6 +64,7 @@ def test_the_ndif_dry_run_sent_every_notebooks_traces_through_the_simulation(ndi
         assert results["model"] in {m["name"] for m in remote} and {m["runs_on"] for m in remote} == {"local simulation"}, name
         assert all(len(m["commit"]) == 64 and m["dtype"] == "torch.float32" for m in remote), name
     assert "**A dry run.**" in (folder / "summary.md").read_text()
+    assert "Requests to NDIF" in ndif_dry_run  # the real run's plan, printed first
 
 
 def test_a_simulated_remote_run_gives_the_local_runs_metrics(ndif_dry_run):
