@@ -417,6 +417,11 @@ def send_remotely(model: TransformersModel,
             return method(model, *args, **{"remote": remote, **kwargs})
         return send
     model.trace, model.session = sent(trace), sent(session)
+    def refuse(module, args):  # as on NDIF, where the weights are not here; the simulation would otherwise let it pass
+        if not model.interleaver.interleaving:
+            raise RuntimeError(f"{model.name} runs remotely: a helper called its module outside a trace, which cannot "
+                               "run on NDIF. Trace it when `is_remote(model)`.")
+    model._module.register_forward_pre_hook(refuse)
     model.remote = remote
     # what names its weights in a cache key, as they cannot be read from here: the service's id and commit, and the
     # dtype it computes in there

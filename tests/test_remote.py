@@ -139,3 +139,13 @@ def test_the_neuron_attribution_gradients_travel_the_remote_path(models, simulat
     pairs["answer_id_cf"] = [single_token_id(local.tokenizer, str(a)) for a in (9, 37, 64)]
     torch.testing.assert_close(neuron_attribution(far, pairs), neuron_attribution(local, pairs), rtol=1e-5, atol=1e-7)
     assert simulated
+
+
+def test_the_simulation_refuses_a_call_of_the_module_outside_a_trace(models):
+    "On NDIF the weights are not here: a helper that calls the module directly must fail in the simulation too."
+    from helpers.layouts import hf_module
+    local, far = models
+    ids = far.tokenizer(["3+5="], return_tensors="pt")
+    hf_module(local)(**ids)  # locally, allowed
+    with pytest.raises(RuntimeError, match="called its module outside a trace"):
+        hf_module(far)(**ids)
