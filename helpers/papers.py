@@ -29,6 +29,11 @@ PAPERS = {
     "switch_sae": {"short": "Switch SAEs", "title": "Efficient Dictionary Learning with Switch Sparse Autoencoders",
                    "authors": "Mudide et al.", "year": 2024, "arxiv": "2410.08201", "repo": "amudide/switch_sae",
                    "helpers": ["13_sae", "19_switch_sae"], "figure": "pareto.png", "reference_model": "gpt2"},
+    # trained from scratch, as the authors' toy: the "model" is the toy itself, the same here as in the paper
+    "grokking_theory": {"short": "Grokking's effective theory",
+                        "title": "Towards Understanding Grokking: An Effective Theory of Representation Learning",
+                        "authors": "Liu et al.", "year": 2022, "arxiv": "2205.10343", "repo": "ejmichaud/grokking-squared",
+                        "helpers": ["26_grokking"], "figure": "phase_diagrams.png", "reference_model": "addition toy"},
 }
 
 def paper_of(notebook: str) -> dict:

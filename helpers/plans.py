@@ -360,7 +360,8 @@ def switch_passes(p: dict, dims=None) -> list[Passes]:
 
 # %% ../nbs/24_plans.ipynb #3611d6a7
 NOTEBOOK_PASSES = {"helix_addition": helix_passes, "circular_features": circles_passes, "sparse_probing": probing_passes,
-                   "stages_of_inference": stages_passes, "switch_sae": switch_passes}
+                   "stages_of_inference": stages_passes, "switch_sae": switch_passes,
+                   "grokking_theory": lambda p, dims=None: []}  # trains its own toy: no language model runs
 
 def _dtype(name: str, device: str) -> str:
     "The dtype a registry model runs in on `device`, by name."
