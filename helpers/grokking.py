@@ -235,23 +235,24 @@ def _padded(rows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def train_many(runs: list[ToyRun], shape: ToyShape = ToyShape(), steps: int = 5000,
                keep_reprs: bool = True,  # every step's representations [R, steps, p, d]; False keeps the first and last
+               device: str = "cpu",  # where the batched model trains; the splits and minibatches are drawn on the CPU, as the authors'
               ) -> dict:
     "Several runs trained as one batched model: the same mathematics as `train_one` for each, one step of Python for all."
     states = [initial_state(run, shape) for run in runs]
-    R, pairs = len(runs), torch.tensor(addition_pairs(shape.p))
+    R, pairs = len(runs), torch.tensor(addition_pairs(shape.p), device=device)
     sums = pairs.sum(1)
-    templates = torch.stack([s["templates"] for s in states])  # [R, sums, out]
-    reprs = torch.stack([s["reprs"] for s in states]).requires_grad_()  # [R, p, d]
-    layers = [torch.stack([getattr(s["decoder"], f"l{i}").weight.detach().T for s in states]) for i in (1, 2, 3)]
-    biases = [torch.stack([getattr(s["decoder"], f"l{i}").bias.detach()[None] for s in states]) for i in (1, 2, 3)]
+    templates = torch.stack([s["templates"] for s in states]).to(device)  # [R, sums, out]
+    reprs = torch.stack([s["reprs"] for s in states]).to(device).requires_grad_()  # [R, p, d]
+    layers = [torch.stack([getattr(s["decoder"], f"l{i}").weight.detach().T for s in states]).to(device) for i in (1, 2, 3)]
+    biases = [torch.stack([getattr(s["decoder"], f"l{i}").bias.detach()[None] for s in states]).to(device) for i in (1, 2, 3)]
     decoder = [w.requires_grad_() for pair in zip(layers, biases) for w in pair]
-    per_run = lambda name: torch.tensor([getattr(r, name) for r in runs], dtype=torch.float)
+    per_run = lambda name: torch.tensor([getattr(r, name) for r in runs], dtype=torch.float, device=device)
     opt_r = BatchedAdamW([reprs], per_run("eta_reprs"), per_run("weight_decay_reprs"))
     opt_d = BatchedAdamW(decoder, per_run("eta_dec"), per_run("weight_decay_dec"))
-    train, train_mask = _padded([s["train_id"] for s in states])
-    test, test_mask = _padded([s["test_id"] for s in states])
+    train, train_mask = (t.to(device) for t in _padded([s["train_id"] for s in states]))
+    test, test_mask = (t.to(device) for t in _padded([s["test_id"] for s in states]))
     batches = [min(r.batch_size, r.train_num) for r in runs]
-    rows = torch.arange(R)[:, None]
+    rows = torch.arange(R, device=device)[:, None]
 
     def forward(ids):  # ids [R, n] of samples -> outputs [R, n, out]
         x = reprs[rows, pairs[ids][..., 0]] + reprs[rows, pairs[ids][..., 1]]
@@ -264,11 +265,11 @@ def train_many(runs: list[ToyRun], shape: ToyShape = ToyShape(), steps: int = 50
         right = (_predict(out, templates, shape.loss_type) == sums[ids]) & mask
         return right.sum(1) / mask.sum(1)
 
-    log = {k: torch.empty(R, steps) for k in ("loss_train", "acc_train", "acc_test", "rqi")}
-    kept = torch.empty(R, steps if keep_reprs else 2, shape.p, shape.reprs_dim)
+    log = {k: torch.empty(R, steps, device=device) for k in ("loss_train", "acc_train", "acc_test", "rqi")}
+    kept = torch.empty(R, steps if keep_reprs else 2, shape.p, shape.reprs_dim, device=device)
     for step in range(steps):
         chosen = [s["train_id"][s["rng"].choice(r.train_num, b, replace=False)] for s, r, b in zip(states, runs, batches)]
-        batch, batch_mask = _padded(chosen)
+        batch, batch_mask = (t.to(device) for t in _padded(chosen))
         out, out_test = forward(batch), forward(test)
         if shape.loss_type == "MSE":
             per_sample = ((out - templates[rows, sums[batch]]) ** 2).mean(-1)
@@ -284,7 +285,7 @@ def train_many(runs: list[ToyRun], shape: ToyShape = ToyShape(), steps: int = 50
             log["rqi"][:, step] = rqi(reprs)
             if keep_reprs: kept[:, step] = reprs
             elif step in (0, steps - 1): kept[:, min(step, 1)] = reprs
-    return log | {"reprs": kept, "train_id": [s["train_id"] for s in states]}
+    return {k: v.cpu() for k, v in log.items()} | {"reprs": kept.cpu(), "train_id": [s["train_id"] for s in states]}
 
 # %% ../nbs/26_grokking.ipynb #74164bc7
 def effective_theory(E0: np.ndarray,  # 1-D representations [p], standardised (the authors start from those after the first step)

@@ -254,6 +254,25 @@ METRICS = {
             "inter_expert_cosine_random": "the same for random decoder directions of the same sizes (the baseline)",
             **{f"duplicate_fraction_e{n}": f"share of latents with a duplicate in another expert, {n} experts" for n in _SWITCH_EXPERTS}}),
     },
+    "grokking_theory": {
+        "example": ("Fig. 4c/d: the worked example (45 of 55 pairs, seed 58) and its effective theory", {
+            "example_train_step": "1-D: first step with train accuracy ≥ 0.9", "example_test_step": "1-D: first step with test accuracy ≥ 0.9",
+            "example_rqi_step": "1-D: first step with RQI > 0.95", "example_2d_test_acc": "2-D: test accuracy at the last step",
+            "example_2d_rqi": "2-D: RQI at the last step", "l_eff_start": "ℓ₀ of the effective theory at its start (Z frozen, as the authors')",
+            "l_eff_step_1000": "ℓ₀ of the effective theory at step 1,000"}),
+        "fig3": ("Fig. 3: accuracy against the training fraction (Acc measured, Âcc predicted by the parallelograms, Ācc ideal)", {
+            "fig3_mean_abs_acc_minus_pred": "mean |Acc − Âcc| over the runs", "fig3_share_pred_at_most_ideal": "share of runs with Âcc ≤ Ācc",
+            "fig3_acc_within_authors_spread": "share of runs whose Acc lies within the authors' seeds' spread at its size",
+            "fig3_pred_within_authors_spread": "share of runs whose Âcc lies within the authors' seeds' spread at its size",
+            "fig3_acc_equal_authors": "share of runs whose Acc equals the authors' run of the same size and seed"}),
+        "fig4": ("Fig. 4a/b: how much data forces the representation, and how fast it forms", {
+            "dof2_half_fraction": "smallest training fraction with P(dof = 2) > 0.5",
+            "fig4b_spearman": "Spearman correlation of the steps to RQI > 0.95 with the training fraction"}),
+        "fig5": ("Fig. 5: phases of the runs on the diagrams' cells (a: learning rates, b: MSE, c: cross-entropy)", {
+            **{f"{fig}_{p}": f"Fig. 5{fig[-1]}: cells in {p}" for fig in ("fig5a", "fig5b", "fig5c")
+               for p in ("comprehension", "grokking", "memorization", "confusion", "unclassified")},
+            **{f"{fig}_same_phase_as_authors": f"Fig. 5{fig[-1]}: share of cells in the authors' committed run's phase" for fig in ("fig5a", "fig5b", "fig5c")}}),
+    },
 }
 OTHER = "other"  # the group of a metric the catalogue does not know
 
@@ -353,6 +372,12 @@ PAPER_VALUES = {
                                                                       64: (2263, 1472, 1192, 893, 727), 128: (2296, 1594, 1331, 1106, 1016)}.items()
                     for k, v in zip((8, 32, 64, 128, 192), row)}},
     },
+    "grokking_theory": {
+        # what the authors' code printed (papers-next.md §1): Figure4cd.ipynb's steps of the 1-D worked example, its 2-D
+        # counterpart's final test accuracy and RQI, and ℓ₀ along the effective theory
+        "addition toy": {"example_train_step": 1130, "example_test_step": 1530, "example_rqi_step": 800, "example_2d_test_acc": 0.5,
+                         "example_2d_rqi": 0.4, "l_eff_start": 397.8, "l_eff_step_1000": 0.032},
+    },
 }
 for _family in ("flop_matched", "width_matched"):  # each Switch SAE's MSE change against TopK at the same k, the quantity that compares across models
     _gpt2 = PAPER_VALUES["switch_sae"]["gpt2"]
@@ -364,6 +389,8 @@ for _family in ("flop_matched", "width_matched"):  # each Switch SAE's MSE chang
 PAPER_CONFIG = {
     "sparse_probing": {f"fig1_{regime}_sae": {"normalised_ranking": False} for regime in ("scarcity", "imbalance", "noise")},
     "stages_of_inference": {name: {"final_norm_layernorm": 1} for name in ("entropy_first_final_scale", "entropy_last_final_scale")},
+    # the 2-D example's values are those after the authors' 5,000 steps
+    "grokking_theory": {name: {"example_steps": 5000} for name in ("example_2d_test_acc", "example_2d_rqi")},
     # the headline numbers at k = 32 (FLOP-matched with 8 experts, width-matched with 16): kept out of `PAPER_VALUES`, whose
     # names carry their experts and k, and refused here beside a run of other sizes
     "switch_sae": {"mse_topk": {"main_k": 32}, "mse_switch_flop_matched": {"main_k": 32, "experts_flop_matched": 8},
