@@ -12,7 +12,8 @@ from sklearn.linear_model import Lasso
 
 # %% auto #0
 __all__ = ['modular_data', 'survival_split', 'SurvivalMLP', 'survival_model', 'fourier_signal', 'surviving_frequencies',
-           'authors_circle_freqs', 'circle_step', 'train_survival', 'ode_fit']
+           'survivors', 'authors_circle_freqs', 'circle_step', 'keep_circles', 'circle_loss', 'train_survival',
+           'ode_fit']
 
 # %% ../nbs/27_survival.ipynb #4bedde3a
 def modular_data(p: int = 59) -> tuple[np.ndarray, np.ndarray]:
@@ -42,14 +43,18 @@ class SurvivalMLP(nn.Module):
         return self.linears[-1](x)
 
 
-def survival_model(seed: int, p: int = 59, dim: int = 128) -> SurvivalMLP:
+def survival_model(seed: int, p: int = 59, dim: int = 128,
+                   embedding=None,  # a fixed initial embedding [p, dim] (their `--fix_embedding`): only the MLP comes from the seed
+                  ) -> SurvivalMLP:
     "`get_model(seed)`: torch seeded, then the model built in float64 (the authors set float64 as the default tensor type)."
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         default = torch.get_default_dtype()
         torch.set_default_dtype(torch.float64)
-        try: return SurvivalMLP(p, dim)
+        try: model = SurvivalMLP(p, dim)
         finally: torch.set_default_dtype(default)
+    if embedding is not None: model.embedding.data = torch.as_tensor(np.asarray(embedding), dtype=torch.float64).clone()
+    return model
 
 # %% ../nbs/27_survival.ipynb #b3061ab4
 def fourier_signal(E) -> np.ndarray:
@@ -59,8 +64,14 @@ def fourier_signal(E) -> np.ndarray:
 
 def surviving_frequencies(E, rule: str = "twice the mean",  # or "above 10" (plot_init_gradient.py)
                          ) -> list[int]:
-    "The frequencies k = 1..(p-1)/2 whose circle survives: signal above twice the mean over k = 1..p-1, or above 10; k = 0 never counts."
-    signal = fourier_signal(E)
+    "The frequencies k = 1..(p-1)/2 whose circle survives in the embedding E [p, dim] (`survivors` of its signal)."
+    return survivors(fourier_signal(E), rule)
+
+
+def survivors(signal: np.ndarray,  # [p]: `fourier_signal` of one embedding, e.g. one step of a training log
+              rule: str = "twice the mean") -> list[int]:
+    "The frequencies k = 1..(p-1)/2 whose signal is above twice the mean over k = 1..p-1, or above 10; k = 0 never counts."
+    signal = np.asarray(signal)
     p = len(signal)
     half = signal[1:(p - 1) // 2 + 1]  # |F_k| = |F_(p-k)| for a real E: each circle once, k paired with p - k
     threshold = 2 * signal[1:].mean() if rule == "twice the mean" else 10.0 if rule == "above 10" else None
@@ -80,19 +91,43 @@ def circle_step(k: int, p: int = 59) -> int:
     "Δ = k⁻¹ mod p: consecutive numbers a, a + 1 sit Δ steps apart around frequency k's circle (the paper quotes it up to sign)."
     return pow(int(k), -1, p)
 
+# %% ../nbs/27_survival.ipynb #bfd9c2eb
+def keep_circles(E, freqs) -> np.ndarray:
+    "The embedding E [p, dim] with only the circles of `freqs` (and the constant k = 0) left in its Fourier transform over the tokens."
+    spectrum = np.fft.fft(np.asarray(E, dtype=np.float64), axis=0)
+    p = len(spectrum)
+    for k in range(1, (p - 1) // 2 + 1):
+        if k not in freqs: spectrum[k] = spectrum[p - k] = 0
+    return np.fft.ifft(spectrum, axis=0).real
+
+
+@torch.no_grad()
+def circle_loss(model: SurvivalMLP, state: dict,  # the parameters to evaluate (one entry of `train_survival`'s params)
+                freqs) -> tuple[float, float]:
+    "(loss, accuracy) over all p² pairs of the network in `state` with only the circles of `freqs` left in its embedding."
+    model.load_state_dict(state)
+    model.embedding.data = torch.as_tensor(keep_circles(state["embedding"].cpu(), freqs), dtype=model.embedding.dtype,
+                                           device=model.embedding.device)
+    pairs, labels = (torch.tensor(x, device=model.embedding.device) for x in modular_data(model.embedding.shape[0]))
+    out = model(pairs)
+    return nn.functional.cross_entropy(out, labels).item(), (out.argmax(1) == labels).double().mean().item()
+
 # %% ../nbs/27_survival.ipynb #59879b55
 def train_survival(model: SurvivalMLP, train_id, test_id, steps: int = 30_000, lr: float = 0.01, weight_decay: float = 0.5,
                    keep_first: int = 1000,  # embeddings kept for the first steps (the ODE fit reads their signals)
                    params_every: int = 100,  # every parameter kept this often (the collaboration ablation reads them)
+                   device: str = "cpu",  # where the model trains; the logs come back to the CPU
                   ) -> dict:
     "The authors' loop: full batch, cross-entropy, AdamW on every parameter; the signal of every frequency logged at every step."
-    pairs, labels = (torch.tensor(x) for x in modular_data(model.embedding.shape[0]))
-    train, test = torch.tensor(train_id), torch.tensor(test_id)
+    model = model.to(device)
+    pairs, labels = (torch.tensor(x, device=device) for x in modular_data(model.embedding.shape[0]))
+    train, test = torch.tensor(train_id, device=device), torch.tensor(test_id, device=device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, foreach=False)
     log = {k: [] for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
-    signals, first, params = [fourier_signal(model.embedding.detach())], [model.embedding.detach().clone()], {}
+    embedding = lambda: model.embedding.detach().cpu().clone()
+    signals, first, params = [fourier_signal(embedding())], [embedding()], {}
     for step in range(steps):
-        if step % params_every == 0: params[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if step % params_every == 0: params[step] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         optimizer.zero_grad()
         out = model(pairs[train])
         loss = nn.functional.cross_entropy(out, labels[train])
@@ -103,10 +138,10 @@ def train_survival(model: SurvivalMLP, train_id, test_id, steps: int = 30_000, l
             log["train_loss"].append(loss.item()); log["test_loss"].append(nn.functional.cross_entropy(out_test, labels[test]).item())
             log["train_acc"].append((out.argmax(1) == labels[train]).double().mean().item())
             log["test_acc"].append((out_test.argmax(1) == labels[test]).double().mean().item())
-            signals.append(fourier_signal(model.embedding))
-            if step < keep_first: first.append(model.embedding.detach().clone())
+            signals.append(fourier_signal(embedding()))
+            if step < keep_first: first.append(embedding())
     return {**{k: np.array(v) for k, v in log.items()}, "signals": np.array(signals), "first_embeddings": torch.stack(first),
-            "params": params, "final_embedding": model.embedding.detach().clone()}
+            "params": params, "final_embedding": embedding()}
 
 # %% ../nbs/27_survival.ipynb #c05efac7
 def ode_fit(signals: np.ndarray,  # [steps + 1, p]: the signal of every frequency at every step (`train_survival`)
