@@ -34,6 +34,9 @@ PAPERS = {
                         "title": "Towards Understanding Grokking: An Effective Theory of Representation Learning",
                         "authors": "Liu et al.", "year": 2022, "arxiv": "2205.10343", "repo": "ejmichaud/grokking-squared",
                         "helpers": ["26_grokking"], "figure": "phase_diagrams.png", "reference_model": "addition toy"},
+    "circle_survival": {"short": "Survival of circles", "title": "Survival of the Fittest Representation: A Case Study with Modular Addition",
+                        "authors": "Ding et al.", "year": 2024, "arxiv": "2405.17420", "repo": "carlguo866/circle-survival",
+                        "helpers": ["27_survival"], "figure": "circles.png", "reference_model": "modular-addition MLP"},
 }
 
 def paper_of(notebook: str) -> dict:
@@ -273,6 +276,25 @@ METRICS = {
                for p in ("comprehension", "grokking", "memorization", "confusion", "unclassified")},
             **{f"{fig}_same_phase_as_authors": f"Fig. 5{fig[-1]}: share of cells in the authors' committed run's phase" for fig in ("fig5a", "fig5b", "fig5c")}}),
     },
+    "circle_survival": {
+        "run": ("Fig. 2: one run, its surviving circles and the order of the numbers around them", {
+            "n_circles": "surviving circles (signal above twice the mean, k = 0 excluded)", "n_circles_above_10": "surviving circles (signal above 10)",
+            "n_circles_authors_rule": "surviving circles (the authors' utils rule, k = 0 in the mean)",
+            "circles_in_order": "share of the circles around which numbers follow each other Δ = k⁻¹ mod p apart",
+            "train_acc": "train accuracy at the last step", "test_acc": "test accuracy at the last step", "test_loss": "test loss at the last step"}),
+        "ode": ("§4.3: the signals' linear ODE over the first 1,000 steps (Lasso)", {
+            "ode_r2": "R² of the fit on the signals' changes", "ode_rollout_r2": "R² of the rollout on the signals"}),
+        "collaboration": ("§4.1: the loss over all pairs with only some circles kept, last saved parameters", {
+            "loss_all_survivors": "every surviving circle kept", "loss_best_single_circle": "the best surviving circle alone",
+            "loss_no_circle": "no circle kept (the constant only)"}),
+        "statistics": ("§3.2: which frequencies survive (the main run's initial embedding, a new MLP and split per seed)", {
+            "stat_runs": "runs", "survival_share": "share of (run, frequency) pairs that survive",
+            "survival_signal_r": "Pearson r of a frequency's survival rate with its initial signal",
+            "gradient_t": "Welch t of the early gradient, survivors against the dead", "gradient_p": "its p-value",
+            "survivors_settled_by_stat_steps": "1: the main run's survivors at the statistics runs' last step are those at its end"}),
+        "dimension": ("§3.1: surviving circles against the embedding dimension", {
+            "circles_dim_spearman": "Spearman ρ of the circles with the dimension", "circles_mean_dim": "mean surviving circles"}),
+    },
 }
 OTHER = "other"  # the group of a metric the catalogue does not know
 
@@ -378,6 +400,9 @@ PAPER_VALUES = {
         "addition toy": {"example_train_step": 1130, "example_test_step": 1530, "example_rqi_step": 800, "example_2d_test_acc": 0.5,
                          "example_2d_rqi": 0.4, "l_eff_start": 397.8, "l_eff_step_1000": 0.032},
     },
+    # the circles of the paper's example run (papers-next.md §3.5: k = 2, 8, 22, 23, 3, labelled in plot_signal_spectrum.py),
+    # another seed than a run's here: the count of a typical run, not the same run's
+    "circle_survival": {"modular-addition MLP": {"n_circles": 5}},
 }
 for _family in ("flop_matched", "width_matched"):  # each Switch SAE's MSE change against TopK at the same k, the quantity that compares across models
     _gpt2 = PAPER_VALUES["switch_sae"]["gpt2"]
@@ -391,6 +416,7 @@ PAPER_CONFIG = {
     "stages_of_inference": {name: {"final_norm_layernorm": 1} for name in ("entropy_first_final_scale", "entropy_last_final_scale")},
     # the 2-D example's values are those after the authors' 5,000 steps
     "grokking_theory": {name: {"example_steps": 5000} for name in ("example_2d_test_acc", "example_2d_rqi")},
+    "circle_survival": {"n_circles": {"dim": 128, "steps": 30_000}},  # the example run's count: 128 dimensions, trained to the end
     # the headline numbers at k = 32 (FLOP-matched with 8 experts, width-matched with 16): kept out of `PAPER_VALUES`, whose
     # names carry their experts and k, and refused here beside a run of other sizes
     "switch_sae": {"mse_topk": {"main_k": 32}, "mse_switch_flop_matched": {"main_k": 32, "experts_flop_matched": 8},

@@ -5,9 +5,12 @@
 # %% ../nbs/27_survival.ipynb #c5af01d8
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn as nn
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 # %% auto #0
@@ -149,7 +152,10 @@ def ode_fit(signals: np.ndarray,  # [steps + 1, p]: the signal of every frequenc
     "The authors' linear ODE: ΔS_t = S_(t+1) - S_t regressed on S_t over the first n steps for k = 1..(p-1)/2 (Lasso), its R² and rollout."
     half = (signals.shape[1] - 1) // 2
     S, dS = signals[:n, 1:half + 1], signals[1:n + 1, 1:half + 1] - signals[:n, 1:half + 1]
-    reg = Lasso(alpha=alpha).fit(S, dS)
+    with warnings.catch_warnings(record=True) as caught:  # scikit-learn's 1,000 iterations, as the authors': say when they do not suffice
+        warnings.simplefilter("always", ConvergenceWarning)
+        reg = Lasso(alpha=alpha).fit(S, dS)
     rollout = [S[0]]
     for _ in range(len(S) - 1): rollout.append(rollout[-1] + reg.predict(rollout[-1][None])[0])
-    return {"r2": float(reg.score(S, dS)), "coef": reg.coef_, "intercept": reg.intercept_, "rollout": np.array(rollout), "signals": S}
+    return {"r2": float(reg.score(S, dS)), "coef": reg.coef_, "intercept": reg.intercept_, "rollout": np.array(rollout), "signals": S,
+            "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught)}
