@@ -142,10 +142,11 @@ class Decoder(nn.Module):
 
 def draw_split(run: ToyRun, shape: ToyShape = ToyShape()) -> dict:
     "A run's templates and train/test split, drawn as the authors' `train_add` draws them; the generator goes on to the minibatches."
+    n = len(addition_pairs(shape.p))
+    if not 1 <= run.train_num < n: raise ValueError(f"train_num must lie in 1..{n - 1} (of the {n} pairs, one at least left to test), got {run.train_num}")
     rng = np.random.RandomState(run.seed)  # the sequence of np.random.seed(seed)
     n_out = 2 * shape.p - 1 if shape.loss_type == "CE" else shape.output_dim
     templates = torch.tensor(rng.normal(0, 1, size=(2 * shape.p - 1, n_out)) * run.label_scale, dtype=torch.float)
-    n = len(addition_pairs(shape.p))
     train_id = rng.choice(n, run.train_num, replace=False)
     return {"templates": templates, "train_id": train_id, "test_id": np.array(sorted(set(range(n)) - set(train_id.tolist()))), "rng": rng}
 
@@ -238,6 +239,7 @@ def train_many(runs: list[ToyRun], shape: ToyShape = ToyShape(), steps: int = 50
                device: str = "cpu",  # where the batched model trains; the splits and minibatches are drawn on the CPU, as the authors'
               ) -> dict:
     "Several runs trained as one batched model: the same mathematics as `train_one` for each, one step of Python for all."
+    if not runs: raise ValueError("train_many needs at least one run")
     states = [initial_state(run, shape) for run in runs]
     R, pairs = len(runs), torch.tensor(addition_pairs(shape.p), device=device)
     sums = pairs.sum(1)

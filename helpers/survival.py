@@ -28,6 +28,7 @@ def modular_data(p: int = 59) -> tuple[np.ndarray, np.ndarray]:
 
 def survival_split(seed: int, fraction: float = 0.8, p: int = 59) -> tuple[np.ndarray, np.ndarray]:
     "The authors' `get_train_test`: int(p² · fraction) training pairs drawn with np.random.seed(seed), the rest for test."
+    if not 0 < fraction < 1: raise ValueError(f"the training fraction must lie in (0, 1), got {fraction}")
     train_id = np.random.RandomState(seed).choice(p ** 2, int(p ** 2 * fraction), replace=False)
     return train_id, np.array(sorted(set(range(p ** 2)) - set(train_id.tolist())))
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from conftest import save_tiny
-from helpers import probes, probing_analysis
+from helpers import grokking, probes, probing_analysis, survival
 from helpers import sae as saes
 
 
@@ -107,6 +107,11 @@ CASES = [
     Case("load_paper_results", "folder that does not exist",
          lambda ctx: probing_analysis.load_paper_results(ctx.tmp / "none", "gemma-2-9b"),
          FileNotFoundError, "not a folder"),
+    Case("train_many", "no runs", lambda ctx: grokking.train_many([]), ValueError, "at least one run"),
+    Case("train_many", "a training set as large as the data", lambda ctx: grokking.train_many([grokking.ToyRun(train_num=55)]),
+         ValueError, "train_num must lie in 1..54"),
+    Case("survival_split", "a training fraction outside (0, 1)", lambda ctx: survival.survival_split(0, 1.5), ValueError,
+         "fraction must lie in (0, 1)"),
     Case("runner", "profile that does not exist", lambda ctx: _runner_plan(ctx, profile="fast"), ValueError,
          "Unknown profile"),
     Case("runner", "parameter the notebook does not have", lambda ctx: _runner_plan(ctx, "bogus=1"), ValueError,
