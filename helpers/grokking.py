@@ -14,6 +14,8 @@ import pandas as pd
 import torch
 import torch.nn as nn
 
+from .core import progress_bar
+
 # %% auto #0
 __all__ = ['PHASES', 'addition_pairs', 'parallelogram_pairs', 'equations', 'linked', 'DatasetTheory', 'dataset_theory',
            'standardize', 'rqi_parallelograms', 'rqi', 'predicted_accuracy', 'ToyRun', 'ToyShape', 'Decoder',
@@ -237,6 +239,7 @@ def _padded(rows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
 def train_many(runs: list[ToyRun], shape: ToyShape = ToyShape(), steps: int = 5000,
                keep_reprs: bool = True,  # every step's representations [R, steps, p, d]; False keeps the first and last
                device: str = "cpu",  # where the batched model trains; the splits and minibatches are drawn on the CPU, as the authors'
+               progress: bool = True,  # a progress bar over the steps
               ) -> dict:
     "Several runs trained as one batched model: the same mathematics as `train_one` for each, one step of Python for all."
     if not runs: raise ValueError("train_many needs at least one run")
@@ -269,7 +272,7 @@ def train_many(runs: list[ToyRun], shape: ToyShape = ToyShape(), steps: int = 50
 
     log = {k: torch.empty(R, steps, device=device) for k in ("loss_train", "acc_train", "acc_test", "rqi")}
     kept = torch.empty(R, steps if keep_reprs else 2, shape.p, shape.reprs_dim, device=device)
-    for step in range(steps):
+    for step in progress_bar(range(steps), f"{R} toy runs, {shape.reprs_dim}-D, {shape.loss_type}", disable=not progress):
         chosen = [s["train_id"][s["rng"].choice(r.train_num, b, replace=False)] for s, r, b in zip(states, runs, batches)]
         batch, batch_mask = (t.to(device) for t in _padded(chosen))
         out, out_test = forward(batch), forward(test)

@@ -281,6 +281,8 @@ METRICS = {
             "n_circles": "surviving circles (signal above twice the mean, k = 0 excluded)", "n_circles_above_10": "surviving circles (signal above 10)",
             "n_circles_authors_rule": "surviving circles (the authors' utils rule, k = 0 in the mean)",
             "circles_in_order": "share of the circles around which numbers follow each other Δ = k⁻¹ mod p apart",
+            "probe_r2_min_survivor": "the circles notebook's circular probe: its lowest R² over the surviving frequencies",
+            "probe_r2_max_dead": "the same probe: its highest R² over the dead frequencies",
             "train_acc": "train accuracy at the last step", "test_acc": "test accuracy at the last step", "test_loss": "test loss at the last step"}),
         "ode": ("§4.3: the signals' linear ODE over the first 1,000 steps (Lasso)", {
             "ode_r2": "R² of the fit on the signals' changes", "ode_rollout_r2": "R² of the rollout on the signals"}),

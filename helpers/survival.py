@@ -13,6 +13,8 @@ import torch.nn as nn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
+from .core import progress_bar
+
 # %% auto #0
 __all__ = ['modular_data', 'survival_split', 'SurvivalMLP', 'survival_model', 'fourier_signal', 'surviving_frequencies',
            'survivors', 'authors_circle_freqs', 'circle_step', 'keep_circles', 'circle_loss', 'train_survival',
@@ -121,6 +123,7 @@ def train_survival(model: SurvivalMLP, train_id, test_id, steps: int = 30_000, l
                    keep_first: int = 1000,  # embeddings kept for the first steps (the ODE fit reads their signals)
                    params_every: int = 100,  # every parameter kept this often (the collaboration ablation reads them)
                    device: str = "cpu",  # where the model trains; the logs come back to the CPU
+                   progress: bool = True,  # a progress bar over the steps
                   ) -> dict:
     "The authors' loop: full batch, cross-entropy, AdamW on every parameter; the signal of every frequency logged at every step."
     model = model.to(device)
@@ -130,7 +133,7 @@ def train_survival(model: SurvivalMLP, train_id, test_id, steps: int = 30_000, l
     log = {k: [] for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
     embedding = lambda: model.embedding.detach().cpu().clone()
     signals, first, params = [fourier_signal(embedding())], [embedding()], {}
-    for step in range(steps):
+    for step in progress_bar(range(steps), f"modular addition, dim {model.embedding.shape[1]}", disable=not progress):
         if step % params_every == 0: params[step] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         optimizer.zero_grad()
         out = model(pairs[train])
