@@ -21,10 +21,10 @@ import torch
 
 from common import ROOT, machine, row
 
-import bench_extraction, bench_first_run, bench_load, bench_patching, bench_probing, bench_sae, bench_switch  # noqa: E401  (one per figure)
+import bench_extraction, bench_first_run, bench_load, bench_patching, bench_probing, bench_sae, bench_switch, bench_toy_runs  # noqa: E401  (one per figure)
 
 BENCHMARKS = {"extraction": bench_extraction.run, "sae": bench_sae.run, "probing": bench_probing.run,
-              "switch": bench_switch.run, "patching": bench_patching.run, "busy_machine": bench_load.run,
+              "switch": bench_switch.run, "patching": bench_patching.run, "toy_runs": bench_toy_runs.run, "busy_machine": bench_load.run,
               "first_run": bench_first_run.run, "make_test": bench_first_run.test_rows}
 ORDER = [name.replace("_", " ") for name in [*BENCHMARKS, "gpu"]]  # the table's order, by the rows' benchmark names
 
