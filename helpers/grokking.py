@@ -209,27 +209,26 @@ class BatchedAdamW:
     def __init__(self, params: list[torch.Tensor], lr: torch.Tensor, weight_decay: torch.Tensor,
                  betas=(0.9, 0.999), eps: float = 1e-8):
         self.params, self.betas, self.eps, self.t = params, betas, eps, 0
-        self.lr = lr
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-        self._per_run = lambda values: [values.view((-1,) + (1,) * (p.ndim - 1)) for p in params]  # [R] -> broadcast on each parameter
-        self._decay = self._per_run(1 - lr * weight_decay)
+        # the parameters become consecutive blocks of one flat buffer, so that an update is a dozen operations in all
+        self.flat = torch.cat([p.detach().reshape(-1) for p in params])
+        at = 0
+        for p in params: p.data, at = self.flat[at:at + p.numel()].view_as(p), at + p.numel()
+        per_element = lambda values: torch.cat([values.view((-1,) + (1,) * (p.ndim - 1)).expand_as(p).reshape(-1) for p in params])
+        self.lr, self.decay = per_element(lr), per_element(1 - lr * weight_decay)
+        self.m, self.v = torch.zeros_like(self.flat), torch.zeros_like(self.flat)
 
     @torch.no_grad()
     def step(self):
-        "One update of every parameter, as torch's per-tensor AdamW computes it; the list operations keep Python out of the way."
         self.t += 1
         b1, b2 = self.betas
-        grads = [p.grad for p in self.params]
-        torch._foreach_mul_(self.params, self._decay)
-        torch._foreach_lerp_(self.m, grads, 1 - b1)
-        torch._foreach_mul_(self.v, b2); torch._foreach_addcmul_(self.v, grads, grads, value=1 - b2)
-        denom = torch._foreach_sqrt(self.v)
-        torch._foreach_div_(denom, math.sqrt(1 - b2 ** self.t)); torch._foreach_add_(denom, self.eps)
-        update = torch._foreach_div(self.m, denom)
-        torch._foreach_mul_(update, self._per_run(-self.lr / (1 - b1 ** self.t)))  # addcdiv's order: (m / denom) * step
-        torch._foreach_add_(self.params, update)
+        grad = torch.cat([p.grad.reshape(-1) for p in self.params])
+        self.flat.mul_(self.decay)
+        self.m.lerp_(grad, 1 - b1)
+        self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        denom = self.v.sqrt().div_(math.sqrt(1 - b2 ** self.t)).add_(self.eps)
+        self.flat.add_(torch.div(self.m, denom).mul_(torch.div(self.lr, b1 ** self.t - 1)))  # addcdiv's order: (m / denom) * (-lr / (1 - b1^t))
         for p in self.params: p.grad = None
+
 
 # %% ../nbs/26_grokking.ipynb #06119ae3
 def _padded(rows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

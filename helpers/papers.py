@@ -310,7 +310,7 @@ METRICS = {
             **{f"toy_{toy}_{head}_{what}": f"{toy} points, {name}: {text}" for toy in ("two", "five")
                for head, name in (("ce", "cross-entropy"), ("harmonic", "harmonic loss"))
                for what, text in (("final_loss", "loss at the last step"), ("norm_growth", "weight norm at the last step over that half-way"))}}),
-        "data": ("§2.6.3: the authors' test sets, drawn with replacement", {
+        "data": ("The authors' test sets, drawn with replacement", {
             f"seen_share_{d}": f"{d}: share of the authors' test samples whose input is also a training input (mean over seeds)" for d in _HARMONIC_DATASETS}),
         "fig3c": ("Fig. 3c: epochs to 20 consecutive epochs above 0.9 accuracy, the seeds that never get there counted", {
             **{f"{what}_{d}_{m}": f"{d}, {m}: {text}" for d in _HARMONIC_DATASETS for m in _HARMONIC_MODELS for what, text in (
@@ -333,7 +333,7 @@ METRICS = {
                                                                        ("harmonic_wd0", "harmonic, no weight decay"))
             for what, text in (("test_acc", "test accuracy at the last epoch"), ("clean_test_acc", "clean-test accuracy at the last epoch"),
                                ("ev2", "embedding variance along the first two PCs"), ("epochs_test", "epochs to test accuracy > 0.9"))}),
-        "defects": ("§2.6: the authors' code, and with each defect mended", {
+        "defects": ("The defects of the authors' code: as they are, and mended", {
             **{f"{fix}_{what}_{d}_{m}": f"{d}, {m}, {label}: {text}" for d in _HARMONIC_DATASETS for m in _HARMONIC_MODELS
                for fix, label in (("applied", "embedding regulariser acting"), ("single_residual", "one residual per layer"),
                                   ("eval", "tested without dropout"))
@@ -371,7 +371,7 @@ def describe_metric(notebook: str, name: str) -> dict:
 import statistics
 
 _SWITCH_PAPER_KS = (8, 16, 32, 64, 128, 192)
-# Fig. 3c as the authors' final_figures.ipynb printed it (papers-next.md §2.5): epochs to test accuracy > 0.9 of each of
+# Fig. 3c as the authors' final_figures.ipynb printed it: epochs to test accuracy > 0.9 of each of
 # their 20 seeds (0, 52, ..., 1000) that reached it (7,000 epochs; 10,000 for the permutation transformers). A list of 20
 # is in seed order; a shorter one has lost its dropped seeds, so its entries no longer say which seed they belong to.
 HARMONIC_AUTHORS_EPOCHS = {

@@ -362,7 +362,8 @@ def switch_passes(p: dict, dims=None) -> list[Passes]:
 NOTEBOOK_PASSES = {"helix_addition": helix_passes, "circular_features": circles_passes, "sparse_probing": probing_passes,
                    "stages_of_inference": stages_passes, "switch_sae": switch_passes,
                    # these train their own small networks: no language model runs
-                   "grokking_theory": lambda p, dims=None: [], "circle_survival": lambda p, dims=None: []}
+                   "grokking_theory": lambda p, dims=None: [], "circle_survival": lambda p, dims=None: [],
+                   "harmonic_loss": lambda p, dims=None: []}
 
 def _dtype(name: str, device: str) -> str:
     "The dtype a registry model runs in on `device`, by name."

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from conftest import save_tiny
-from helpers import grokking, probes, probing_analysis, survival
+from helpers import grokking, harmonic, probes, probing_analysis, survival
 from helpers import sae as saes
 
 
@@ -110,6 +110,11 @@ CASES = [
     Case("train_many", "no runs", lambda ctx: grokking.train_many([]), ValueError, "at least one run"),
     Case("train_many", "a training set as large as the data", lambda ctx: grokking.train_many([grokking.ToyRun(train_num=55)]),
          ValueError, "train_num must lie in 1..54"),
+    Case("harmonic train_many", "runs whose training sets differ in size", lambda ctx: harmonic.train_many(
+        [harmonic.HarmonicRun("circle", "H_MLP"), harmonic.HarmonicRun("permutation", "H_MLP")]), ValueError, "one size"),
+    Case("harmonic make_task", "a dataset the paper does not have", lambda ctx: harmonic.make_task("mnist", 0), ValueError, "unknown dataset"),
+    Case("harmonic HarmonicRun", "a regulariser setting that does not exist", lambda ctx: harmonic.train_many(
+        [harmonic.HarmonicRun(regulariser="on")]), ValueError, "regulariser must be"),
     Case("survival_split", "a training fraction outside (0, 1)", lambda ctx: survival.survival_split(0, 1.5), ValueError,
          "fraction must lie in (0, 1)"),
     Case("runner", "profile that does not exist", lambda ctx: _runner_plan(ctx, profile="fast"), ValueError,
