@@ -320,7 +320,9 @@ METRICS = {
                 ("epochs_clean_test", "median epochs to clean-test accuracy (unseen inputs) > 0.9 over the seeds that reach it"),
                 ("reached_clean_test", "share of seeds whose clean-test accuracy reaches it"))},
             **{f"speedup_{d}_{family}": f"{d}: standard {family}'s median epochs to test accuracy > 0.9 over the harmonic one's"
-               for d in _HARMONIC_DATASETS for family in ("mlp", "transformer")}}),
+               for d in _HARMONIC_DATASETS for family in ("mlp", "transformer")},
+            "fig3c_same_seed_compared": "runs whose seed the authors' printed epochs name, reaching test accuracy > 0.9 within the run here or there",
+            "fig3c_same_seed_equal": "share of them that reach it at the authors' epoch"}),
         "accuracy": ("The authors' test accuracy and the clean one (test inputs never seen in training), at the last epoch", {
             f"{what}_{d}_{m}": f"{d}, {m}: {text}" for d in _HARMONIC_DATASETS for m in _HARMONIC_MODELS for what, text in (
                 ("final_test_acc", "test accuracy (mean over seeds)"), ("final_clean_test_acc", "clean-test accuracy (mean over seeds)"))}),
